@@ -1,0 +1,93 @@
+"""Runtime argument checks shared by the API and the CLI: one place turns user input into indices.
+
+Every error names the bad value and the valid choices, closest match first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import numpy as np
+
+from bayescollab.errors import UnknownNameError
+
+
+def check_node(name: str, nodes: Sequence[str]) -> str:
+    if name not in nodes:
+        raise UnknownNameError("node", name, list(nodes))
+    return name
+
+
+def check_state(node: str, state: str, states: Sequence[str]) -> int:
+    if state not in states:
+        raise UnknownNameError(f"state of {node!r}", state, list(states))
+    return list(states).index(state)
+
+
+def to_indices(
+    assignment: Mapping[str, str] | None, states_of: Mapping[str, Sequence[str]]
+) -> dict[str, int]:
+    """``{node: state}`` -> ``{node: state index}``, validating names."""
+    out: dict[str, int] = {}
+    for node, state in (assignment or {}).items():
+        check_node(node, list(states_of))
+        out[node] = check_state(node, str(state), states_of[node])
+    return out
+
+
+def to_likelihoods(
+    virtual: Mapping[str, Mapping[str, float] | Sequence[float]] | None,
+    states_of: Mapping[str, Sequence[str]],
+) -> dict[str, np.ndarray]:
+    """Virtual evidence as likelihood vectors in state order.
+
+    Accepts ``{node: {state: likelihood}}`` (missing states get 0) or ``{node: [l0, l1, ...]}``.
+    Likelihoods must be finite, non-negative and not all zero.
+    """
+    out: dict[str, np.ndarray] = {}
+    for node, spec in (virtual or {}).items():
+        check_node(node, list(states_of))
+        states = list(states_of[node])
+        if isinstance(spec, Mapping):
+            vec = np.zeros(len(states))
+            for state, value in spec.items():
+                vec[check_state(node, str(state), states)] = float(value)
+        else:
+            vec = np.asarray(spec, dtype=float)
+            if vec.shape != (len(states),):
+                raise ValueError(
+                    f"virtual evidence for {node!r} has {vec.size} values; expected "
+                    f"{len(states)} (one per state {states})"
+                )
+        if not np.all(np.isfinite(vec)) or (vec < 0).any() or vec.sum() <= 0:
+            raise ValueError(
+                f"virtual evidence for {node!r} must be finite, non-negative and not all zero; "
+                f"got {vec.tolist()}"
+            )
+        out[node] = vec
+    return out
+
+
+def check_disjoint(**groups: Iterable[str]) -> None:
+    """Refuse a node given in two evidence kinds (e.g. observed and intervened on)."""
+    names = list(groups)
+    sets = {k: set(v) for k, v in groups.items()}
+    for i, a in enumerate(names):
+        for b in names[i + 1 :]:
+            both = sets[a] & sets[b]
+            if both:
+                raise ValueError(f"nodes given as both {a} and {b}: {sorted(both)}")
+
+
+def parse_assignments(items: Iterable[str], option: str) -> dict[str, str]:
+    """CLI ``NODE=STATE`` strings -> dict; refuses malformed items and repeats."""
+    out: dict[str, str] = {}
+    for item in items:
+        node, sep, state = item.partition("=")
+        if not sep or not node.strip() or not state.strip():
+            raise ValueError(f"{option} expects NODE=STATE; got {item!r}")
+        node, state = node.strip(), state.strip()
+        if node in out and out[node] != state:
+            raise ValueError(f"{option} gives {node!r} twice ({out[node]!r} and {state!r})")
+        out[node] = state
+    return out

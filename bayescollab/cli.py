@@ -1,0 +1,263 @@
+"""The ``bayescollab`` command line (Typer). It only parses, dispatches and prints.
+
+Errors go to stderr with exit code 2; ``--json`` prints exactly one JSON object on stdout.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+
+from bayescollab.errors import TheoryError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Query, explain and draw the realist programme theory of inter-organisational "
+    "collaboration in healthcare as a Bayesian network.",
+)
+
+HEADLINE = "mandated_cross_sector_ics_poor_history"
+COMPARISON = "voluntary_buddying_positive_history"
+
+ModelsOpt = Annotated[
+    Path | None, typer.Option("--models", help="Theory folder (default: the packaged models/).")
+]
+PriorsOpt = Annotated[
+    Path | None, typer.Option("--priors", help="Priors folder (default: the packaged priors/).")
+]
+GivenOpt = Annotated[
+    list[str] | None, typer.Option("--given", "-g", help="Observed context or node: NODE=STATE.")
+]
+DoOpt = Annotated[list[str] | None, typer.Option("--do", help="Intervention: NODE=STATE.")]
+ScenarioOpt = Annotated[
+    str | None, typer.Option("--scenario", "-s", help="Named scenario (see `scenarios`).")
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=2)
+
+
+def _friendly_errors(func: F) -> F:
+    """Turn the package's errors into a one-screen message and exit code 2."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except TheoryError as exc:
+            _fail(str(exc))
+        except (ValueError, KeyError, FileNotFoundError) as exc:
+            _fail(str(exc).strip("'\""))
+        return None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _load(models: Path | None, priors: Path | None):
+    from bayescollab.model import load_model
+
+    return load_model(models, priors)
+
+
+def _evidence(model, given: list[str] | None, scenario: str | None) -> dict[str, str]:
+    from bayescollab._validate import parse_assignments
+
+    evidence = dict(model.scenario(scenario)) if scenario else {}
+    for node, state in parse_assignments(given or [], "--given").items():
+        evidence[node] = state
+    return evidence
+
+
+def _print_distribution(dist, *, title: str | None = None) -> None:
+    if title:
+        typer.echo(title)
+    typer.echo(repr(dist))
+    for state, p in dist.items():
+        bar = "#" * round(40 * p)
+        typer.echo(f"  {state:>14s}  {p:6.3f}  {bar}")
+
+
+@app.command()
+@_friendly_errors
+def query(
+    target: Annotated[str, typer.Argument(help="Node to query, e.g. collaborative_behaviour.")],
+    given: GivenOpt = None,
+    do: DoOpt = None,
+    scenario: ScenarioOpt = None,
+    as_json: JsonOpt = False,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """P(TARGET | evidence): exact posterior of one node."""
+    from bayescollab._validate import parse_assignments
+
+    model = _load(models, priors)
+    dist = model.query(
+        target,
+        evidence=_evidence(model, given, scenario),
+        do=parse_assignments(do or [], "--do"),
+    )
+    if as_json:
+        typer.echo(json.dumps(dist.to_dict()))
+    else:
+        _print_distribution(dist)
+
+
+@app.command()
+@_friendly_errors
+def scenarios(as_json: JsonOpt = False, models: ModelsOpt = None, priors: PriorsOpt = None) -> None:
+    """List the named scenarios and their evidence."""
+    from bayescollab.theory.load import load_theory
+
+    theory = load_theory(models)
+    if as_json:
+        out = {
+            name: {"description": s.description, "evidence": s.evidence}
+            for name, s in theory.scenarios.items()
+        }
+        typer.echo(json.dumps(out))
+        return
+    for name, s in theory.scenarios.items():
+        typer.echo(f"{name}\n    {s.description}")
+        typer.echo("    " + ", ".join(f"{k}={v}" for k, v in s.evidence.items()))
+
+
+@app.command()
+def validate(models: ModelsOpt = None, priors: PriorsOpt = None) -> None:
+    """Check every file in models/ and priors/; list each problem with its file and entry."""
+    from bayescollab.elicit.settings import load_settings
+    from bayescollab.theory.load import load_theory
+
+    problems: list[str] = []
+    theory = None
+    try:
+        theory = load_theory(models)
+    except TheoryError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    try:
+        load_settings(priors)
+    except TheoryError as exc:
+        problems.extend(str(p) for p in exc.problems)
+    if problems:
+        typer.echo(f"{len(problems)} problem(s):", err=True)
+        for p in problems:
+            typer.echo(f"  - {p}", err=True)
+        raise typer.Exit(code=2)
+    assert theory is not None
+    typer.echo(
+        f"ok: {len(theory.nodes)} nodes, {len(theory.edges)} edges "
+        f"(+{len(theory.feedback_edges)} feedback), {len(theory.cmocs)} CMOC records, "
+        f"{len(theory.interactions)} interactions, {len(theory.scenarios)} scenarios"
+    )
+
+
+@app.command()
+@_friendly_errors
+def explain(
+    target: Annotated[str, typer.Argument(help="Node to explain.")],
+    given: GivenOpt = None,
+    do: DoOpt = None,
+    scenario: ScenarioOpt = None,
+    as_json: JsonOpt = False,
+    max_chains: Annotated[int, typer.Option(help="CMOC chains to show per evidence item.")] = 3,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """How much each piece of evidence moves TARGET, and the CMOC chains that carry it."""
+    from bayescollab._validate import parse_assignments
+    from bayescollab.explain import explain as run_explain
+
+    model = _load(models, priors)
+    result = run_explain(
+        model,
+        target,
+        evidence=_evidence(model, given, scenario),
+        do=parse_assignments(do or [], "--do"),
+        max_chains=max_chains,
+    )
+    typer.echo(json.dumps(result.to_dict()) if as_json else result.to_text())
+
+
+@app.command()
+@_friendly_errors
+def draw(
+    output: Annotated[Path, typer.Option("--output", "-o", help="FILE.png or FILE.svg")],
+    given: GivenOpt = None,
+    scenario: ScenarioOpt = None,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """Draw the causal web by life-cycle stage (contexts: green boxes; mechanisms: blue ellipses)."""
+    from bayescollab.viz import draw_causal_web
+
+    if output.suffix.lower() not in (".png", ".svg"):
+        _fail(f"output must end in .png or .svg; got {output.name!r}")
+    model = _load(models, priors)
+    evidence = _evidence(model, given, scenario)
+    path = draw_causal_web(model, output, evidence=evidence or None)
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+@_friendly_errors
+def export(
+    fmt: Annotated[str, typer.Option("--format", "-f", help="bif or xmlbif")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """Write the network as BIF or XMLBIF (readable by pgmpy, pyAgrum and others)."""
+    from bayescollab.pgmpy_bridge import export_network
+
+    if fmt not in ("bif", "xmlbif"):
+        _fail(f"unknown format {fmt!r}; expected one of: bif, xmlbif")
+    path = export_network(_load(models, priors), output, fmt)  # type: ignore[arg-type]
+    typer.echo(f"wrote {path}")
+
+
+@app.command()
+@_friendly_errors
+def demo(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
+        "causal_web.png"
+    ),
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """The main job: the headline scenario beside voluntary buddying, and the causal web."""
+    from bayescollab.viz import draw_causal_web
+
+    model = _load(models, priors)
+    target = "collaborative_behaviour"
+    typer.echo(f"bayescollab: {len(model.nodes)} nodes, {len(model.theory.cmocs)} CMOC records\n")
+    for name in (HEADLINE, COMPARISON):
+        s = model.theory.scenarios[name]
+        dist = model.query(target, evidence=s.evidence)
+        _print_distribution(dist, title=f"[{name}] {s.description}")
+        typer.echo("")
+    path = draw_causal_web(model, output, evidence=model.scenario(HEADLINE))
+    typer.echo(f"causal web coloured by P(high) under {HEADLINE}: {path}")
+
+
+def main() -> None:
+    """Console-script entry point."""
+    try:
+        app()
+    except KeyboardInterrupt:  # pragma: no cover
+        sys.exit(130)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,98 @@
+"""Schema and loader for ``priors/evidence_grades.yaml`` (the elicitation settings)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from bayescollab._paths import priors_dir
+from bayescollab.errors import Problem, TheoryError
+
+PRIORS_FILE = "evidence_grades.yaml"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Scoring(_Strict):
+    per_distinct_citation: float
+    max_citation_points: float
+    uncited_record_points: float
+    per_extra_stage: float
+    conflict_penalty: float
+    hypothesis_only_penalty: float
+
+
+class GradePrior(_Strict):
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+    label: str = ""
+
+
+class ScalePrior(_Strict):
+    mean: float = Field(gt=0)
+    sd: float = Field(gt=0)
+
+
+class ElicitationSettings(_Strict):
+    """Evidence scoring, grade thresholds and the prior attached to each grade."""
+
+    scoring: Scoring
+    thresholds: dict[str, float]
+    grades: dict[str, GradePrior]
+    interaction_scale: float = Field(gt=0)
+    typology: ScalePrior
+    noise: ScalePrior
+    root_prior: Literal["uniform"] = "uniform"
+
+    @model_validator(mode="after")
+    def _grades_match(self) -> ElicitationSettings:
+        if set(self.thresholds) != set(self.grades):
+            raise ValueError(
+                f"thresholds {sorted(self.thresholds)} and grades {sorted(self.grades)} "
+                "must name the same grades"
+            )
+        return self
+
+    def grade_for(self, points: float) -> str:
+        """The first grade (highest threshold first) whose threshold ``points`` reaches."""
+        for grade, threshold in sorted(self.thresholds.items(), key=lambda kv: -kv[1]):
+            if points >= threshold:
+                return grade
+        return min(self.thresholds, key=self.thresholds.__getitem__)
+
+    def scaled(self, *, weight: float = 1.0, sd: float = 1.0) -> ElicitationSettings:
+        """A copy with every grade's mean weight and sd multiplied (prior-robustness checks)."""
+        grades = {
+            g: GradePrior(mean=p.mean * weight, sd=p.sd * sd, label=p.label)
+            for g, p in self.grades.items()
+        }
+        return self.model_copy(update={"grades": grades})
+
+
+def load_settings(root: Path | str | None = None) -> ElicitationSettings:
+    """Read and validate the elicitation settings; raise :class:`TheoryError` if malformed."""
+    folder = Path(root) if root is not None else priors_dir()
+    path = folder / PRIORS_FILE
+    if not path.is_file():
+        raise TheoryError([Problem(f"priors/{PRIORS_FILE}", "file", f"missing file {path}")])
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
+        raise TheoryError([Problem(f"priors/{PRIORS_FILE}", "file", f"not valid YAML: {exc}")]) from None
+    try:
+        return ElicitationSettings.model_validate(raw)
+    except ValidationError as err:
+        problems = [
+            Problem(
+                f"priors/{PRIORS_FILE}",
+                ".".join(str(p) for p in e["loc"]) or "file",
+                f"{e['msg']} (got {e.get('input')!r})",
+            )
+            for e in err.errors()
+        ]
+        raise TheoryError(problems) from None

@@ -1,0 +1,128 @@
+"""The parameter vector θ that determines every CPT, with its prior from evidence strength.
+
+θ holds one signed weight per edge, one weight per interaction (moderation) term and one
+noise scale per non-root node. Its prior mean and sd come from the evidence grade of the
+records behind each parameter (:mod:`bayescollab.elicit.grades`). ``learn`` updates θ;
+:func:`bayescollab.elicit.cpt.derive_cpts` turns any θ into CPTs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+import numpy as np
+
+from bayescollab.elicit.grades import EvidenceSummary, summarise_edge, summarise_records
+from bayescollab.elicit.settings import ElicitationSettings
+from bayescollab.theory.load import Theory
+
+ParameterKind = Literal["weight", "interaction", "noise"]
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One component of θ with its prior (normal on weights, log-normal-like on noise)."""
+
+    name: str
+    kind: ParameterKind
+    child: str
+    mean: float
+    sd: float
+    parent: str | None = None
+    modifier: str | None = None
+    evidence: EvidenceSummary | None = None
+
+    @property
+    def grade(self) -> str | None:
+        return self.evidence.grade if self.evidence else None
+
+
+@dataclass(frozen=True)
+class ThetaSpec:
+    """The ordered list of θ's components; θ itself is a plain float array in this order."""
+
+    parameters: tuple[Parameter, ...]
+
+    @property
+    def names(self) -> list[str]:
+        return [p.name for p in self.parameters]
+
+    def index(self, name: str) -> int:
+        for i, p in enumerate(self.parameters):
+            if p.name == name:
+                return i
+        raise KeyError(f"no θ component {name!r}; components look like {self.names[:3]}")
+
+    def prior_mean(self) -> np.ndarray:
+        return np.array([p.mean for p in self.parameters], dtype=float)
+
+    def prior_sd(self) -> np.ndarray:
+        return np.array([p.sd for p in self.parameters], dtype=float)
+
+    def __len__(self) -> int:
+        return len(self.parameters)
+
+
+def weight_name(parent: str, child: str) -> str:
+    return f"w[{parent}->{child}]"
+
+
+def interaction_name(modifier: str, parent: str, child: str) -> str:
+    return f"v[{modifier}*{parent}->{child}]"
+
+
+def noise_name(node: str) -> str:
+    return f"sigma[{node}]"
+
+
+def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec:
+    """Attach a prior to every edge, interaction and noise scale of the theory."""
+    params: list[Parameter] = []
+    for edge in theory.edges:
+        evidence = summarise_edge(theory, edge, settings)
+        if not theory.nodes[edge.parent].ordered:
+            # nominal parent (the form typology): its scores already carry the direction
+            prior_mean, prior_sd = settings.typology.mean, settings.typology.sd
+        else:
+            grade = settings.grades[evidence.grade]
+            prior_mean, prior_sd = edge.sign * grade.mean, grade.sd
+        params.append(
+            Parameter(
+                name=weight_name(edge.parent, edge.child),
+                kind="weight",
+                child=edge.child,
+                parent=edge.parent,
+                mean=prior_mean,
+                sd=prior_sd,
+                evidence=evidence,
+            )
+        )
+    for spec in theory.interactions:
+        evidence = summarise_records(theory, spec.cmocs, (), settings)
+        grade = settings.grades[evidence.grade]
+        params.append(
+            Parameter(
+                name=interaction_name(spec.modifier, spec.parent, spec.child),
+                kind="interaction",
+                child=spec.child,
+                parent=spec.parent,
+                modifier=spec.modifier,
+                mean=spec.sign * grade.mean * settings.interaction_scale,
+                sd=grade.sd,
+                evidence=evidence,
+            )
+        )
+    children = {e.child for e in theory.edges}
+    for node in theory.nodes:
+        if node in children:
+            params.append(
+                Parameter(
+                    name=noise_name(node),
+                    kind="noise",
+                    child=node,
+                    mean=settings.noise.mean,
+                    sd=settings.noise.sd,
+                )
+            )
+    return ThetaSpec(tuple(params))

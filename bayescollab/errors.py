@@ -1,0 +1,47 @@
+"""Domain exceptions. Each subclasses a built-in so callers can catch either."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation finding: which file, which entry, what is wrong."""
+
+    file: str
+    entry: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file} [{self.entry}]: {self.message}"
+
+
+class TheoryError(ValueError):
+    """The files in ``models/`` or ``priors/`` do not form a valid theory."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(f"{len(self.problems)} problem(s) in the theory files:\n{lines}")
+
+
+class CPTError(ValueError):
+    """A derived conditional probability table is not a valid distribution."""
+
+
+class UnknownNameError(ValueError):
+    """A node or state name that the model does not have; lists the valid choices."""
+
+    def __init__(self, what: str, bad: str, choices: list[str]):
+        from difflib import get_close_matches
+
+        close = get_close_matches(bad, choices, n=len(choices), cutoff=0.0)
+        self.bad = bad
+        self.choices = close
+        shown = ", ".join(close[:12]) + (" ..." if len(close) > 12 else "")
+        super().__init__(f"unknown {what} {bad!r}; valid choices (closest first): {shown}")
+
+
+class ImpossibleEvidenceError(ValueError):
+    """The evidence has probability zero under the model, so no posterior exists."""

@@ -1,0 +1,258 @@
+"""The queryable model: theory + elicited priors -> pgmpy network -> exact queries.
+
+A :class:`Model` is immutable: queries, interventions and explanations never change it, and
+:meth:`Model.with_theta` returns a new model for another parameter vector.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from functools import cached_property
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+import xarray as xr
+
+from bayescollab import __version__
+from bayescollab._validate import (
+    check_disjoint,
+    check_node,
+    to_indices,
+    to_likelihoods,
+)
+from bayescollab.elicit.cpt import derive_cpts
+from bayescollab.elicit.settings import ElicitationSettings, load_settings
+from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
+from bayescollab.engine.exact import Network, query_joint
+from bayescollab.errors import UnknownNameError
+from bayescollab.theory.load import Theory, load_theory
+
+Evidence = Mapping[str, str]
+VirtualEvidence = Mapping[str, Mapping[str, float] | Sequence[float]]
+
+
+class Distribution(Mapping[str, float]):
+    """P(target | evidence) as a read-only mapping state -> probability, in state order.
+
+    It also records what it is conditional on, so a printed or saved result describes itself.
+    """
+
+    def __init__(
+        self,
+        target: str,
+        states: Sequence[str],
+        probs: np.ndarray,
+        *,
+        evidence: Evidence,
+        do: Evidence,
+        virtual_evidence: Mapping[str, Any],
+    ):
+        self.target = target
+        self._probs = dict(zip(states, (float(p) for p in probs), strict=True))
+        self.evidence = dict(evidence)
+        self.do = dict(do)
+        self.virtual_evidence = {k: list(np.asarray(v, dtype=float)) for k, v in virtual_evidence.items()}
+
+    def __getitem__(self, state: str) -> float:
+        return self._probs[state]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._probs)
+
+    def __len__(self) -> int:
+        return len(self._probs)
+
+    def __repr__(self) -> str:
+        body = ", ".join(f"{s}: {p:.4f}" for s, p in self._probs.items())
+        cond = ", ".join(f"{k}={v}" for k, v in {**self.evidence}.items())
+        dos = ", ".join(f"do({k}={v})" for k, v in self.do.items())
+        given = "; ".join(x for x in (cond, dos) if x)
+        return f"P({self.target} | {given or 'nothing'}) = {{{body}}}"
+
+    def expected_score(self) -> float:
+        """Mean position on a -1 (lowest state) .. +1 (highest state) scale."""
+        scores = np.linspace(-1.0, 1.0, len(self._probs))
+        return float(np.dot(scores, list(self._probs.values())))
+
+    def to_dict(self) -> dict[str, Any]:
+        """The CLI's JSON shape: target, evidence, do, distribution."""
+        out: dict[str, Any] = {
+            "target": self.target,
+            "evidence": self.evidence,
+            "do": self.do,
+            "distribution": dict(self._probs),
+        }
+        if self.virtual_evidence:
+            out["virtual_evidence"] = self.virtual_evidence
+        return out
+
+    def to_xarray(self) -> xr.DataArray:
+        return xr.DataArray(
+            list(self._probs.values()),
+            dims=(self.target,),
+            coords={self.target: list(self._probs)},
+            name=f"P({self.target})",
+            attrs={
+                "evidence": repr(self.evidence),
+                "do": repr(self.do),
+                "bayescollab_version": __version__,
+            },
+        )
+
+
+class Model:
+    """The programme theory as a discrete Bayesian network with exact queries.
+
+    Build it with :func:`load_model`. ``network`` is the pgmpy ``DiscreteBayesianNetwork``
+    (for export, validation and reference inference).
+    """
+
+    def __init__(
+        self,
+        theory: Theory,
+        settings: ElicitationSettings,
+        theta: np.ndarray | None = None,
+    ):
+        self.theory = theory
+        self.settings = settings
+        self.theta_spec: ThetaSpec = build_theta_spec(theory, settings)
+        theta = (
+            self.theta_spec.prior_mean() if theta is None else np.array(theta, dtype=float, copy=True)
+        )
+        self.theta = theta
+        self.theta.setflags(write=False)
+        cpts = derive_cpts(theory, self.theta_spec, theta)
+        for table in cpts.values():
+            table.setflags(write=False)
+        self.cpts: Mapping[str, np.ndarray] = MappingProxyType(cpts)
+        self._net = Network(
+            order=tuple(theory.nodes),
+            parents={n: tuple(theory.parents(n)) for n in theory.nodes},
+            cpts=self.cpts,
+        )
+        self._states = {n: list(spec.states) for n, spec in theory.nodes.items()}
+
+    # ------------------------------------------------------------------ vocabulary
+    @property
+    def nodes(self) -> list[str]:
+        """Node ids in life-cycle order (contexts first)."""
+        return list(self._states)
+
+    def states(self, node: str) -> list[str]:
+        """Ordered states of ``node`` (low -> high)."""
+        check_node(node, self.nodes)
+        return list(self._states[node])
+
+    def parents(self, node: str) -> list[str]:
+        check_node(node, self.nodes)
+        return list(self._net.parents[node])
+
+    @property
+    def scenarios(self) -> dict[str, dict[str, str]]:
+        """Named scenarios from ``models/scenarios.yaml``: name -> evidence."""
+        return {name: dict(s.evidence) for name, s in self.theory.scenarios.items()}
+
+    def scenario(self, name: str) -> dict[str, str]:
+        """Evidence of the named scenario; unknown names list the valid ones."""
+        if name not in self.theory.scenarios:
+            raise UnknownNameError("scenario", name, list(self.theory.scenarios))
+        return dict(self.theory.scenarios[name].evidence)
+
+    def with_theta(self, theta: np.ndarray) -> Model:
+        """A new model with the same theory and CPTs derived from ``theta``."""
+        return Model(self.theory, self.settings, theta)
+
+    # ------------------------------------------------------------------ pgmpy
+    @cached_property
+    def network(self):  # -> pgmpy.models.DiscreteBayesianNetwork
+        """The pgmpy network (built on first use; treat it as read-only)."""
+        from bayescollab.pgmpy_bridge import to_pgmpy
+
+        return to_pgmpy(self)
+
+    # ------------------------------------------------------------------ queries
+    def _prepare(
+        self,
+        evidence: Evidence | None,
+        do: Evidence | None,
+        virtual_evidence: VirtualEvidence | None,
+    ) -> tuple[dict[str, int], dict[str, int], dict[str, np.ndarray]]:
+        ev = to_indices(evidence, self._states)
+        dos = to_indices(do, self._states)
+        virt = to_likelihoods(virtual_evidence, self._states)
+        check_disjoint(evidence=ev, do=dos, virtual_evidence=virt)
+        return ev, dos, virt
+
+    def query(
+        self,
+        target: str,
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+    ) -> Distribution:
+        """P(target | evidence, do(...), virtual evidence) as a mapping state -> probability."""
+        check_node(target, self.nodes)
+        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
+        probs = query_joint(self._net, [target], evidence=ev, do=dos, virtual_evidence=virt)
+        return Distribution(
+            target,
+            self._states[target],
+            probs,
+            evidence=evidence or {},
+            do=do or {},
+            virtual_evidence=virt,
+        )
+
+    def query_marginals(
+        self,
+        targets: Sequence[str],
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+    ) -> dict[str, Distribution]:
+        """Each target's own marginal under the same evidence."""
+        return {
+            t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+            for t in targets
+        }
+
+    def query_joint(
+        self,
+        targets: Sequence[str],
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+    ) -> xr.DataArray:
+        """Joint posterior over several targets, labelled by node and state."""
+        for t in targets:
+            check_node(t, self.nodes)
+        if len(set(targets)) != len(targets):
+            raise ValueError(f"targets repeat a node: {list(targets)}")
+        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
+        table = query_joint(self._net, list(targets), evidence=ev, do=dos, virtual_evidence=virt)
+        return xr.DataArray(
+            table,
+            dims=tuple(targets),
+            coords={t: self._states[t] for t in targets},
+            name="P(" + ", ".join(targets) + ")",
+            attrs={
+                "evidence": repr(dict(evidence or {})),
+                "do": repr(dict(do or {})),
+                "bayescollab_version": __version__,
+            },
+        )
+
+
+def load_model(
+    models: Path | str | None = None,
+    priors: Path | str | None = None,
+    *,
+    theta: np.ndarray | None = None,
+) -> Model:
+    """Load the packaged theory and priors (or the given folders) as a queryable model."""
+    return Model(load_theory(models), load_settings(priors), theta)
