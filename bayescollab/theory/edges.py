@@ -99,7 +99,7 @@ def derive_edges(
             cmocs=tuple(by_sign[sign]),
             conflicting=tuple(by_sign[-sign]),
         )
-        if nodes[parent].order < nodes[child].order:
+        if nodes[parent].order <= nodes[child].order:
             forward.append(edge)
         else:
             backward.append(

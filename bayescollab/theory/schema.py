@@ -94,6 +94,7 @@ class CMOC(_Strict):
     shapes_cpt: bool = True
     why_not_cpt: str | None = None
     lever: str | None = None
+    entry_point: str | None = None
 
     @model_validator(mode="after")
     def _reason_when_unused(self) -> CMOC:
@@ -145,6 +146,7 @@ class FormSpec(_Strict):
     cross_sector: Literal["yes", "no", "either"]
     partner_scale: Literal["small", "large", "either"]
     description: str
+    entry_basis: str = ""
     sources: list[SeedRef] = Field(min_length=1)
 
 

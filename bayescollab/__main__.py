@@ -1,0 +1,5 @@
+"""``python -m bayescollab`` runs the CLI."""
+
+from bayescollab.cli import main
+
+main()

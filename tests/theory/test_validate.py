@@ -1,0 +1,149 @@
+"""`bayescollab validate` reports each kind of broken file with its file and entry, exit 2."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+import yaml
+
+import bayescollab as bc
+
+
+def _edit_yaml(path: Path, change: Callable[[dict], None]) -> None:
+    data = yaml.safe_load(path.read_text())
+    change(data)
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True))
+
+
+def _first_cmoc_file(models: Path) -> Path:
+    return sorted((models / "cmocs").glob("*.yaml"))[0]
+
+
+def _first_used_record(data: dict) -> dict:
+    return next(r for r in data["cmocs"] if r.get("shapes_cpt", True) and r.get("links"))
+
+
+def _node(data: dict, node_id: str) -> dict:
+    return next(n for n in data["nodes"] if n["id"] == node_id)
+
+
+def break_unknown_node(models: Path, priors: Path) -> tuple[str, str]:
+    path = _first_cmoc_file(models)
+    rid = {}
+
+    def change(d: dict) -> None:
+        rec = _first_used_record(d)
+        rec["context"] = [*rec.get("context", []), {"node": "trusst", "state": "high"}]
+        rid["id"] = rec["id"]
+
+    _edit_yaml(path, change)
+    return f"cmocs/{path.name} [id={rid['id']}]", "unknown node 'trusst'"
+
+
+def break_unknown_state(models: Path, priors: Path) -> tuple[str, str]:
+    path = _first_cmoc_file(models)
+    rid = {}
+
+    def change(d: dict) -> None:
+        rec = _first_used_record(d)
+        rec["mechanism"] = [{"node": "trust", "state": "sky_high"}]
+        rid["id"] = rec["id"]
+
+    _edit_yaml(path, change)
+    return f"cmocs/{path.name} [id={rid['id']}]", "state 'sky_high'"
+
+
+def break_edge_without_record(models: Path, priors: Path) -> tuple[str, str]:
+    def change(d: dict) -> None:
+        d["feedback"].append({
+            "parent": "collaborative_performance", "child": "ambition",
+            "reason": "an invented feedback link with no record",
+            "source": {"seed": "000_fe0097164cc621a7.txt", "location": "Table 2", "citations": []},
+        })
+
+    _edit_yaml(models / "feedback.yaml", change)
+    return "feedback.yaml [collaborative_performance -> ambition]", "no CMOC record asserts"
+
+
+def break_cycle(models: Path, priors: Path) -> tuple[str, str]:
+    def change(d: dict) -> None:
+        _node(d, "conflict")["order"] = _node(d, "trust")["order"]
+
+    _edit_yaml(models / "nodes.yaml", change)
+    return "nodes.yaml [order]", "cycle"
+
+
+def break_seed_location(models: Path, priors: Path) -> tuple[str, str]:
+    path = _first_cmoc_file(models)
+    rid = {}
+
+    def change(d: dict) -> None:
+        rec = d["cmocs"][0]
+        rec["sources"][0]["location"] = "Table 99"
+        rid["id"] = rec["id"]
+
+    _edit_yaml(path, change)
+    return f"cmocs/{path.name} [id={rid['id']}]", "'Table 99' is not a known place"
+
+
+def break_state_order(models: Path, priors: Path) -> tuple[str, str]:
+    def change(d: dict) -> None:
+        _node(d, "faith")["states"] = ["high", "medium", "low"]
+
+    _edit_yaml(models / "nodes.yaml", change)
+    return "nodes.yaml [id=faith]", "not ordered low -> high"
+
+
+def break_yaml_syntax(models: Path, priors: Path) -> tuple[str, str]:
+    (models / "scenarios.yaml").write_text("scenarios:\n  - name: [unclosed\n")
+    return "scenarios.yaml", "not valid YAML"
+
+
+def break_priors(models: Path, priors: Path) -> tuple[str, str]:
+    def change(d: dict) -> None:
+        d["grades"]["A"]["sd"] = -1
+
+    _edit_yaml(priors / "evidence_grades.yaml", change)
+    return "priors/evidence_grades.yaml [grades.A.sd]", "greater than 0"
+
+
+BREAKERS = [
+    break_unknown_node,
+    break_unknown_state,
+    break_edge_without_record,
+    break_cycle,
+    break_seed_location,
+    break_state_order,
+    break_yaml_syntax,
+    break_priors,
+]
+
+
+@pytest.mark.parametrize("breaker", BREAKERS, ids=lambda f: f.__name__)
+def test_validate_reports_file_entry_and_exit_2(run_cli, model_copy, breaker) -> None:
+    models, priors = model_copy
+    where, what = breaker(models, priors)
+    res = run_cli("validate", "--models", str(models), "--priors", str(priors))
+    assert res.returncode == 2, res.stdout
+    assert "Traceback" not in res.stderr
+    line = next((ln for ln in res.stderr.splitlines() if what in ln), None)
+    assert line is not None, res.stderr
+    assert where in line, line
+
+
+def test_query_on_broken_theory_shows_validation_not_traceback(run_cli, model_copy) -> None:
+    models, priors = model_copy
+    break_unknown_node(models, priors)
+    res = run_cli("query", "trust", "--models", str(models))
+    assert res.returncode == 2
+    assert "unknown node 'trusst'" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_api_raises_theory_error_listing_problems(model_copy) -> None:
+    models, priors = model_copy
+    break_state_order(models, priors)
+    with pytest.raises(bc.TheoryError) as info:
+        bc.load_model(models, priors)
+    assert any(p.file == "nodes.yaml" and p.entry == "id=faith" for p in info.value.problems)
