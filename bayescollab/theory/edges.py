@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bayescollab.theory.schema import CMOC, FeedbackSpec, Link, NodeSpec
+from bayescollab.theory.schema import CMOC, FeedbackSpec, Link, NodeSpec, RoutingSpec
 
 
 @dataclass(frozen=True)
@@ -64,14 +64,45 @@ def link_sign(record: CMOC, link: Link, nodes: Mapping[str, NodeSpec]) -> int:
     )
 
 
+def _majority(by_sign: dict[int, list[str]]) -> int:
+    return 1 if len(by_sign[1]) >= len(by_sign[-1]) else -1
+
+
+def _apply_routing(
+    votes: dict[tuple[str, str], dict[int, list[str]]], routing: Iterable[RoutingSpec]
+) -> None:
+    """Replace each routed link by its hops; the hops' signs multiply to the link's sign.
+
+    A route whose later hops no record asserts is left alone (validation reports it).
+    """
+    for route in routing:
+        key = (route.parent, route.child)
+        path = [route.parent, *route.via, route.child]
+        hops = list(zip(path, path[1:], strict=False))
+        if key not in votes or any(hop not in votes for hop in hops[1:]):
+            continue
+        tail_signs = [_majority(votes[hop]) for hop in hops[1:]]
+        tail_sign = 1
+        for sign in tail_signs:
+            tail_sign *= sign
+        routed = votes.pop(key)
+        for sign, ids in routed.items():
+            hop_signs = [sign * tail_sign, *tail_signs]
+            for hop, hop_sign in zip(hops, hop_signs, strict=True):
+                bucket = votes[hop][hop_sign]
+                bucket.extend(c for c in ids if c not in bucket)
+
+
 def derive_edges(
     nodes: Mapping[str, NodeSpec],
     cmocs: Iterable[CMOC],
     feedback: Iterable[FeedbackSpec],
+    routing: Iterable[RoutingSpec] = (),
 ) -> tuple[list[Edge], list[Edge]]:
     """Pool the records' links into forward (DAG) edges and feedback edges.
 
-    Only records with ``shapes_cpt`` contribute. Links naming unknown nodes or with an
+    Only records with ``shapes_cpt`` contribute. Links named in ``routing`` are carried
+    through their intermediate mechanisms. Links naming unknown nodes or with an
     underivable sign are skipped here; :mod:`bayescollab.theory.validate` reports them.
     """
     votes: dict[tuple[str, str], dict[int, list[str]]] = defaultdict(lambda: {1: [], -1: []})
@@ -87,11 +118,12 @@ def derive_edges(
             supporters = votes[(link.parent, link.child)][sign]
             if record.id not in supporters:
                 supporters.append(record.id)
+    _apply_routing(votes, routing)
     reasons = {(f.parent, f.child): f.reason for f in feedback}
     forward: list[Edge] = []
     backward: list[Edge] = []
     for (parent, child), by_sign in votes.items():
-        sign = 1 if len(by_sign[1]) >= len(by_sign[-1]) else -1
+        sign = _majority(by_sign)
         edge = Edge(
             parent=parent,
             child=child,

@@ -27,6 +27,7 @@ from bayescollab.theory.schema import (
     ManifestEntry,
     NodeSpec,
     ProposedNode,
+    RoutingSpec,
     Scenario,
     SeedIndexEntry,
 )
@@ -46,6 +47,7 @@ class Theory:
     proposed_nodes: list[tuple[str, ProposedNode]]
     forms: dict[str, FormSpec]
     feedback: list[FeedbackSpec]
+    routing: list[RoutingSpec]
     interactions: list[InteractionSpec]
     scenarios: dict[str, Scenario]
     seed_index: dict[str, SeedIndexEntry]
@@ -177,6 +179,7 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
     nodes = entries("nodes.yaml", "nodes", NodeSpec)
     forms = entries("forms.yaml", "forms", FormSpec)
     feedback = entries("feedback.yaml", "feedback", FeedbackSpec)
+    routing = entries("routing.yaml", "routing", RoutingSpec)
     interactions = entries("interactions.yaml", "interactions", InteractionSpec)
     scenarios = entries("scenarios.yaml", "scenarios", Scenario)
     seeds = entries("seed_index.yaml", "seeds", SeedIndexEntry)
@@ -188,7 +191,7 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
             problems.append(Problem("nodes.yaml", f"id={n.id}", "duplicate node id"))
         node_map[n.id] = n
     cmoc_map = {rec.id: rec for _, rec in cmoc_pairs}
-    forward, backward = derive_edges(node_map, cmoc_map.values(), feedback)
+    forward, backward = derive_edges(node_map, cmoc_map.values(), feedback, routing)
     theory = Theory(
         root=root,
         nodes=node_map,
@@ -198,6 +201,7 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
         proposed_nodes=proposed,
         forms={f.id: f for f in forms},
         feedback=feedback,
+        routing=routing,
         interactions=interactions,
         scenarios={s.name: s for s in scenarios},
         seed_index={s.file: s for s in seeds},

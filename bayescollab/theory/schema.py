@@ -159,6 +159,20 @@ class FeedbackSpec(_Strict):
     source: SeedRef
 
 
+class RoutingSpec(_Strict):
+    """Carry a record's parent -> child link through intermediate mechanisms the theory names.
+
+    Used to keep in-degree modest without dropping parents: the link's records then support
+    every hop of ``parent -> via... -> child``. The hops after the first must already be
+    asserted by other records.
+    """
+
+    parent: str
+    child: str
+    via: list[str] = Field(min_length=1)
+    reason: str = Field(min_length=10)
+
+
 class InteractionSpec(_Strict):
     """A moderation the theory states: ``modifier`` changes the effect of ``parent`` on ``child``.
 

@@ -6,6 +6,7 @@ Each check returns :class:`~bayescollab.errors.Problem` entries naming the file 
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterator
 
@@ -18,7 +19,7 @@ from bayescollab.theory.schema import SeedRef
 from bayescollab.theory.vocabulary import CONTRACT, ORDINAL_SCALES
 
 #: Largest number of parents a node may have; the theory's intermediate nodes keep it modest.
-MAX_PARENTS = 6
+MAX_PARENTS = 8
 
 
 def validate_theory(theory: Theory) -> list[Problem]:
@@ -31,6 +32,7 @@ def validate_theory(theory: Theory) -> list[Problem]:
         _check_manifests,
         _check_proposed_nodes,
         _check_structure,
+        _check_routing,
         _check_interactions,
         _check_forms,
         _check_scenarios,
@@ -112,14 +114,18 @@ def _check_cmoc_terms(t: Theory) -> Iterator[Problem]:
                 yield Problem(*where, f"lever {rec.lever!r} is not NODE=STATE of the vocabulary")
 
 
+def location_key(location: str) -> str:
+    """A location less any trailing '(...)' notes, case- and dash-insensitive."""
+    key = re.sub(r"\s*\([^)]*\)", "", location).strip().lower()
+    return key.replace("–", "-").replace("—", "-")
+
+
 def _location_ok(t: Theory, ref: SeedRef) -> str | None:
     entry = t.seed_index.get(ref.seed)
     if entry is None:
         return f"unknown seed file {ref.seed!r}; expected one of {sorted(t.seed_index)}"
-    loc = ref.location.strip().lower()
-    for known in entry.locations:
-        if loc.startswith(known.location.lower()):
-            return None
+    if location_key(ref.location) in {location_key(k.location) for k in entry.locations}:
+        return None
     return (
         f"location {ref.location!r} is not a known place in {ref.seed}; "
         "seed_index.yaml lists the valid sections / tables / boxes"
@@ -147,17 +153,18 @@ def _check_sources(t: Theory) -> Iterator[Problem]:
             yield Problem("feedback.yaml", f"{fb.parent} -> {fb.child}", msg)
 
 
-def count_by_location(t: Theory, seed: str, location: str) -> int:
-    """Number of records with a source at exactly this seed location."""
+def count_by_location(t: Theory, seed: str, location: str, file: str | None = None) -> int:
+    """Number of records (in ``file``, or anywhere) with a source at exactly this location."""
     return sum(
         any(s.seed == seed and s.location == location for s in rec.sources)
-        for rec in t.cmocs.values()
+        for cid, rec in t.cmocs.items()
+        if file is None or t.cmoc_files[cid] == file
     )
 
 
 def _check_manifests(t: Theory) -> Iterator[Problem]:
     for filename, entry in t.manifests:
-        have = count_by_location(t, entry.seed, entry.location)
+        have = count_by_location(t, entry.seed, entry.location, filename)
         if have != entry.count:
             yield Problem(
                 filename,
@@ -212,6 +219,29 @@ def _check_structure(t: Theory) -> Iterator[Problem]:
                 f"{fb.parent} -> {fb.child}",
                 "no CMOC record asserts this feedback link",
             )
+
+
+def _check_routing(t: Theory) -> Iterator[Problem]:
+    edges = {e.key for e in t.edges} | {e.key for e in t.feedback_edges}
+    linked = {
+        (link.parent, link.child)
+        for rec in t.cmocs.values()
+        if rec.shapes_cpt
+        for link in rec.links
+    }
+    for route in t.routing:
+        where = ("routing.yaml", f"{route.parent} -> {route.child}")
+        for name in (route.parent, route.child, *route.via):
+            if name not in t.nodes:
+                yield Problem(*where, f"unknown node {name!r}")
+        if (route.parent, route.child) not in linked:
+            yield Problem(*where, "no CMOC record asserts the routed link")
+        path = [route.parent, *route.via, route.child]
+        for hop in list(zip(path, path[1:], strict=False))[1:]:
+            if hop not in edges:
+                yield Problem(*where, f"hop {hop[0]} -> {hop[1]} is asserted by no record")
+        if (route.parent, route.child) in edges:
+            yield Problem(*where, "the routed link is still in the network")
 
 
 def _check_interactions(t: Theory) -> Iterator[Problem]:
