@@ -54,5 +54,5 @@ def export_network(model: Model, path: Path | str, fmt: ExportFormat) -> Path:
     if writer_cls is None:
         raise ValueError(f"unknown export format {fmt!r}; expected one of ['bif', 'xmlbif']")
     path.parent.mkdir(parents=True, exist_ok=True)
-    writer_cls(model.network).write_file(str(path))
+    writer_cls(model.network).write(str(path))
     return path

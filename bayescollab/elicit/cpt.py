@@ -2,13 +2,17 @@
 
 For a child Y with K ordered states and parents X_j, each parent state carries a score in
 [-1, 1] (evenly spaced for ordered nodes; for the nominal ``collaboration_form`` the score is
-the form's typical value of the child, from ``models/forms.yaml``). The latent drive is
+the form's typical value of the child, from ``models/forms.yaml``). The latent drive is a
+weighted mean, as in ranked nodes (Fenton, Neil & Caballero 2007), on the probit scale:
 
-    eta(x) = sum_j w_j * s_j(x_j) + sum_i v_i * s_a(x_a) * s_b(x_b)
+    m(x)   = sum_j w_j s_j(x_j) + sum_i v_i s_a(x_a) s_b(x_b)
+    eta(x) = kappa * m(x) / (w0 + sum_j |w_j| + sum_i |v_i|)
 
-and P(Y <= k | x) = Phi(z_k - eta(x) / sigma) with z_k = Phi^-1(k / K), so that a node whose
-parents all sit at their middle (eta = 0) is uniform, positive weights push probability to
-higher states, and sigma (node noise) softens the parents' grip. No table is typed by hand.
+and P(Y <= k | x) = Phi(z_k - eta(x) / sigma) with z_k = Phi^-1(k / K). A node whose parents
+sit at their middle is uniform; signed weights push probability up or down; w0 stands for the
+causes the theory leaves out, so a lone weak parent moves its child less than a lone strong one
+and many parents share the influence instead of adding up without bound; sigma (node noise)
+softens the parents' grip. kappa and w0 live in ``priors/``. No table is typed by hand.
 """
 
 from __future__ import annotations
@@ -73,11 +77,14 @@ def node_cpt(theory: Theory, spec: ThetaSpec, theta: np.ndarray, node: str) -> n
         return np.full(k, 1.0 / k)
     cards = [len(theory.nodes[p].states) for p in parents]
     eta = np.zeros(cards)
+    total = spec.baseline_weight
     scores = {p: parent_scores(theory, p, node) for p in parents}
     for axis, p in enumerate(parents):
         shape = [1] * len(parents)
         shape[axis] = cards[axis]
-        eta = eta + theta[spec.index(weight_name(p, node))] * scores[p].reshape(shape)
+        w = theta[spec.index(weight_name(p, node))]
+        eta = eta + w * scores[p].reshape(shape)
+        total = total + abs(w)
     for inter in theory.interactions:
         if inter.child != node:
             continue
@@ -88,6 +95,8 @@ def node_cpt(theory: Theory, spec: ThetaSpec, theta: np.ndarray, node: str) -> n
         shape_b[b] = cards[b]
         v = theta[spec.index(interaction_name(inter.modifier, inter.parent, node))]
         eta = eta + v * scores[inter.modifier].reshape(shape_a) * scores[inter.parent].reshape(shape_b)
+        total = total + abs(v)
+    eta = spec.latent_scale * eta / total
     sigma = theta[spec.index(noise_name(node))]
     if not sigma > 0:
         raise CPTError(f"noise for {node!r} is {sigma}; expected a positive number")

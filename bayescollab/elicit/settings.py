@@ -47,6 +47,8 @@ class ElicitationSettings(_Strict):
     interaction_scale: float = Field(gt=0)
     typology: ScalePrior
     noise: ScalePrior
+    baseline_weight: float = Field(gt=0)
+    latent_scale: float = Field(gt=0)
     root_prior: Literal["uniform"] = "uniform"
 
     @model_validator(mode="after")

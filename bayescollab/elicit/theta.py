@@ -43,6 +43,8 @@ class ThetaSpec:
     """The ordered list of θ's components; θ itself is a plain float array in this order."""
 
     parameters: tuple[Parameter, ...]
+    baseline_weight: float = 1.0
+    latent_scale: float = 2.5
 
     @property
     def names(self) -> list[str]:
@@ -86,6 +88,7 @@ def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec
             prior_mean, prior_sd = settings.typology.mean, settings.typology.sd
         else:
             grade = settings.grades[evidence.grade]
+            # sign 0: a moderator-only parent; its main effect is not stated, so centred on 0
             prior_mean, prior_sd = edge.sign * grade.mean, grade.sd
         params.append(
             Parameter(
@@ -125,4 +128,8 @@ def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec
                     sd=settings.noise.sd,
                 )
             )
-    return ThetaSpec(tuple(params))
+    return ThetaSpec(
+        tuple(params),
+        baseline_weight=settings.baseline_weight,
+        latent_scale=settings.latent_scale,
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 import opt_einsum
@@ -33,6 +34,11 @@ class Network:
     order: tuple[str, ...]
     parents: Mapping[str, tuple[str, ...]]
     cpts: Mapping[str, np.ndarray]
+
+    @cached_property
+    def signature(self) -> tuple:
+        """Structure and cardinalities: what a contraction plan depends on."""
+        return tuple((n, self.parents[n], self.cpts[n].shape) for n in self.order)
 
     def card(self, node: str) -> int:
         return self.cpts[node].shape[0]
@@ -57,6 +63,27 @@ def _one_hot(size: int, index: int) -> np.ndarray:
     return vec
 
 
+#: How many randomised greedy orders opt_einsum tries per plan (plans are cached per query shape).
+PATH_SEARCH_REPEATS = 64
+_PATH_CACHE_SIZE = 512
+_path_cache: dict[tuple, list] = {}
+
+
+def _cached_path(key: tuple, expr: str, operands: list[np.ndarray]) -> list:
+    """Plan once per (network, query shape): which targets, which nodes observed / intervened."""
+    path = _path_cache.get(key)
+    if path is None:
+        if len(operands) < 3:
+            path = [tuple(range(len(operands)))]
+        else:
+            optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS)
+            path, _ = opt_einsum.contract_path(expr, *operands, optimize=optimizer)
+        if len(_path_cache) >= _PATH_CACHE_SIZE:
+            _path_cache.pop(next(iter(_path_cache)))
+        _path_cache[key] = path
+    return path
+
+
 def contract_joint(
     net: Network,
     targets: Sequence[str],
@@ -67,13 +94,15 @@ def contract_joint(
 ) -> tuple[np.ndarray, float]:
     """Unnormalised joint over ``targets`` with the evidence applied, and its total mass.
 
-    Returns ``(table, p_evidence)`` where ``table`` has one axis per target in the given order
-    and ``p_evidence`` is the probability of the (hard and virtual) evidence under the
-    intervened network.
+    Hard evidence and interventions slice the CPTs (the clamped variables leave the
+    contraction); virtual evidence enters as one extra vector factor per node. Returns
+    ``(table, p_evidence)`` where ``table`` has one axis per target in the given order and
+    ``p_evidence`` is the probability of the evidence under the intervened network.
     """
     evidence = dict(evidence or {})
     do = dict(do or {})
     virtual_evidence = dict(virtual_evidence or {})
+    clamped = {**evidence, **do}
     cut = frozenset(do)
     needed = net.ancestors([*targets, *evidence, *virtual_evidence, *do], cut)
     symbols = {node: opt_einsum.get_symbol(i) for i, node in enumerate(net.order)}
@@ -83,21 +112,32 @@ def contract_joint(
         if node not in needed:
             continue
         if node in do:
-            operands.append(_one_hot(net.card(node), do[node]))
-            subscripts.append(symbols[node])
-            continue
-        operands.append(net.cpts[node])
-        subscripts.append(symbols[node] + "".join(symbols[p] for p in net.parents[node]))
-    for node, index in evidence.items():
-        operands.append(_one_hot(net.card(node), index))
-        subscripts.append(symbols[node])
+            continue  # an intervened node's CPT is replaced by a point mass: nothing to multiply
+        variables = (node, *net.parents[node])
+        index = tuple(clamped.get(v, slice(None)) for v in variables)
+        operands.append(np.asarray(net.cpts[node][index]))
+        subscripts.append("".join(symbols[v] for v in variables if v not in clamped))
     for node, likelihood in virtual_evidence.items():
         operands.append(np.asarray(likelihood, dtype=float))
         subscripts.append(symbols[node])
-    output = "".join(symbols[t] for t in targets)
+    free_targets = [t for t in targets if t not in clamped]
+    output = "".join(symbols[t] for t in free_targets)
     expr = ",".join(subscripts) + "->" + output
-    table = opt_einsum.contract(expr, *operands, optimize="auto")
-    return table, float(table.sum())
+    key = (net.signature, tuple(targets), tuple(sorted(evidence)), tuple(sorted(do)), tuple(sorted(virtual_evidence)))
+    if operands:
+        table = opt_einsum.contract(expr, *operands, optimize=_cached_path(key, expr, operands))
+        table = np.asarray(table, dtype=float)
+    else:  # every needed node is clamped
+        table = np.array(1.0)
+    mass = float(table.sum())
+    # put clamped targets back as one-hot axes, in the requested order
+    full = table
+    for axis, t in enumerate(targets):
+        if t in clamped:
+            full = np.expand_dims(full, axis) * _one_hot(net.card(t), clamped[t]).reshape(
+                [-1 if i == axis else 1 for i in range(full.ndim + 1)]
+            )
+    return full, mass
 
 
 def query_joint(

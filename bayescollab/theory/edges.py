@@ -13,15 +13,23 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bayescollab.theory.schema import CMOC, FeedbackSpec, Link, NodeSpec, RoutingSpec
+from bayescollab.theory.schema import (
+    CMOC,
+    FeedbackSpec,
+    InteractionSpec,
+    Link,
+    NodeSpec,
+    RoutingSpec,
+)
 
 
 @dataclass(frozen=True)
 class Edge:
     """A parent -> child link with the records that support it.
 
-    ``sign`` is the sign most supporting records give (ties resolved towards the better
-    graded side later, in elicitation, by counting ``conflicting``).
+    ``sign`` is the sign most supporting records give; 0 marks a moderator-only edge, which
+    exists because an interaction the theory states needs the modifier as a parent (its
+    main effect then has prior mean 0).
     """
 
     parent: str
@@ -141,3 +149,22 @@ def derive_edges(
     forward.sort(key=lambda e: (order[e.child], order[e.parent]))
     backward.sort(key=lambda e: (order[e.parent], order[e.child]))
     return forward, backward
+
+
+def add_moderator_edges(
+    forward: list[Edge], interactions: Iterable[InteractionSpec], nodes: Mapping[str, NodeSpec]
+) -> list[Edge]:
+    """Edges (sign 0) from each interaction's modifier to its child when no record links them."""
+    have = {e.key for e in forward}
+    out = list(forward)
+    for spec in interactions:
+        key = (spec.modifier, spec.child)
+        if key in have or spec.modifier not in nodes or spec.child not in nodes:
+            continue
+        if nodes[spec.modifier].order >= nodes[spec.child].order:
+            continue  # validation reports the orientation
+        out.append(Edge(parent=spec.modifier, child=spec.child, sign=0, cmocs=tuple(spec.cmocs)))
+        have.add(key)
+    order = {nid: n.order for nid, n in nodes.items()}
+    out.sort(key=lambda e: (order[e.child], order[e.parent]))
+    return out

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ValidationError
 
 from bayescollab._paths import models_dir
 from bayescollab.errors import Problem, TheoryError
-from bayescollab.theory.edges import Edge, derive_edges
+from bayescollab.theory.edges import Edge, add_moderator_edges, derive_edges
 from bayescollab.theory.schema import (
     CMOC,
     CMOCFile,
@@ -192,6 +192,7 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
         node_map[n.id] = n
     cmoc_map = {rec.id: rec for _, rec in cmoc_pairs}
     forward, backward = derive_edges(node_map, cmoc_map.values(), feedback, routing)
+    forward = add_moderator_edges(forward, interactions, node_map)
     theory = Theory(
         root=root,
         nodes=node_map,

@@ -18,6 +18,10 @@ def _ref(ref: SeedRef) -> str:
     return f"{ref.seed[:3]} {ref.location}" + (f" [{cites}]" if cites else "")
 
 
+def _sign(sign: int) -> str:
+    return {1: "+", -1: "−", 0: "moderator"}[sign]
+
+
 def _terms(terms) -> str:
     return ", ".join(f"{t.node}={t.state}" for t in terms) or "—"
 
@@ -59,7 +63,7 @@ def render_theory_markdown(theory: Theory) -> str:
     ]
     for e in theory.edges:
         out.append(
-            f"| `{e.parent}` | `{e.child}` | {'+' if e.sign > 0 else '−'} | {', '.join(e.cmocs)} "
+            f"| `{e.parent}` | `{e.child}` | {_sign(e.sign)} | {', '.join(e.cmocs)} "
             f"| {', '.join(e.conflicting) or '—'} |"
         )
     out += [

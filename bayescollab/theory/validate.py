@@ -254,7 +254,11 @@ def _check_interactions(t: Theory) -> Iterator[Problem]:
         if (spec.parent, spec.child) not in edges:
             yield Problem(*where, f"no edge {spec.parent} -> {spec.child} is derived from records")
         if (spec.modifier, spec.child) not in edges:
-            yield Problem(*where, f"no edge {spec.modifier} -> {spec.child} is derived from records")
+            yield Problem(
+                *where, f"modifier {spec.modifier} does not come before {spec.child} in the life cycle"
+            )
+        if spec.modifier == spec.parent:
+            yield Problem(*where, "modifier and parent are the same node")
         for cid in spec.cmocs:
             if cid not in t.cmocs:
                 yield Problem(*where, f"names unknown CMOC {cid!r}")
