@@ -247,8 +247,9 @@ def demo(
         dist = model.query(target, evidence=s.evidence)
         _print_distribution(dist, title=f"[{name}] {s.description}")
         typer.echo("")
-    path = draw_causal_web(model, output, evidence=model.scenario(HEADLINE))
-    typer.echo(f"causal web coloured by P(high) under {HEADLINE}: {path}")
+    path = draw_causal_web(model, output)
+    typer.echo(f"causal web (contexts: green boxes; mechanisms and outcomes: blue ellipses): {path}")
+    typer.echo(f"colour it by a scenario with: bayescollab draw -o web.png --scenario {HEADLINE}")
 
 
 def main() -> None:

@@ -94,11 +94,11 @@ def draw_causal_web(
     cmap = plt.get_cmap("RdYlGn")
     p_top: dict[str, float] = {}
     if evidence:
-        for node in model.nodes:
-            states = model.states(node)
-            p = model.query(node, evidence=evidence)[states[-1]]
-            # for nodes whose top state is bad (more conflict, more complexity) colour the good end
-            p_top[node] = 1 - p if node in ("conflict", "perceived_task_complexity") else p
+        for node, spec in model.theory.nodes.items():
+            if spec.kind == "context" or node in evidence:
+                continue  # contexts have no good or bad end; observed ones show their value
+            p = model.query(node, evidence=evidence)[spec.states[-1]]
+            p_top[node] = 1 - p if spec.adverse else p
 
     for e in model.theory.edges:
         (x0, y0), (x1, y1) = pos[e.parent], pos[e.child]
@@ -161,7 +161,8 @@ def draw_causal_web(
         if observed:
             text += f"\n= {evidence[node]}"
         elif node in p_top:
-            text += f"\nP(top)={model.query(node, evidence=evidence)[spec.states[-1]]:.2f}"
+            p = 1 - p_top[node] if spec.adverse else p_top[node]
+            text += f"\nP({spec.states[-1]})={p:.2f}"
         ax.text(x, y, text, ha="center", va="center", fontsize=6.5, zorder=3)
 
     stage_cols: dict[str, list[int]] = defaultdict(list)
@@ -169,16 +170,25 @@ def draw_causal_web(
         if spec.kind != "context":
             stage_cols[spec.stage].append(col[node])
     top = max(y for _, y in pos.values()) + 1.0
-    for stage, cols in stage_cols.items():
+    stage_colours = {"early": "#1b5e20", "mid-life": "#0d47a1", "atemporal": "#6a1b9a", "performance": "#e65100"}
+    for row, (stage, cols) in enumerate(sorted(stage_cols.items(), key=lambda kv: min(kv[1]))):
+        ax.annotate(
+            "",
+            xy=(max(cols) * X_GAP + NODE_W / 2, top + 0.45 * row),
+            xytext=(min(cols) * X_GAP - NODE_W / 2, top + 0.45 * row),
+            arrowprops={"arrowstyle": "|-|", "color": stage_colours.get(stage, "black"), "lw": 1.2},
+        )
         ax.text(
             (min(cols) + max(cols)) / 2 * X_GAP,
-            top,
+            top + 0.45 * row + 0.08,
             f"{stage} mechanisms",
             ha="center",
-            fontsize=10,
-            color="#1f4e79",
+            va="bottom",
+            fontsize=9,
+            color=stage_colours.get(stage, "black"),
             weight="bold",
         )
+    top += 0.45 * len(stage_cols)
     xs = [x for x, _ in pos.values()]
     ys = [y for _, y in pos.values()]
     ax.set_xlim(min(xs) - NODE_W, max(xs) + NODE_W)
@@ -187,7 +197,11 @@ def draw_causal_web(
     ax.axis("off")
     heading = title or "Causal web of the refined programme theory (Aunger, Millar, Greenhalgh et al.)"
     if evidence:
-        heading += "\nfill: P(top state | " + ", ".join(f"{k}={v}" for k, v in evidence.items()) + ")"
+        heading += (
+            "\nmechanisms filled by P(good end | "
+            + ", ".join(f"{k}={v}" for k, v in evidence.items())
+            + "); observed contexts outlined in black"
+        )
         sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, 1))
         fig.colorbar(sm, ax=ax, fraction=0.015, pad=0.01, label="P(good end)")
     ax.set_title(heading, fontsize=12)

@@ -48,6 +48,7 @@ class NodeSpec(_Strict):
     definition: str = Field(min_length=5)
     source: SeedRef
     domain: str | None = None
+    adverse: bool = False  # the top state is the bad end (more conflict, more complexity, ...)
 
     @field_validator("states")
     @classmethod
