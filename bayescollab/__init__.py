@@ -15,18 +15,21 @@ from bayescollab.errors import (  # noqa: E402
     TheoryError,
     UnknownNameError,
 )
+from bayescollab.explain import Explanation, explain  # noqa: E402
 from bayescollab.model import Distribution, Model, load_model  # noqa: E402
 from bayescollab.theory.load import Theory, load_theory  # noqa: E402
 
 __all__ = [
     "CPTError",
     "Distribution",
+    "Explanation",
     "ImpossibleEvidenceError",
     "Model",
     "Theory",
     "TheoryError",
     "UnknownNameError",
     "__version__",
+    "explain",
     "load_model",
     "load_theory",
 ]
