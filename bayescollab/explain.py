@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import pairwise
 from typing import Any
 
 import networkx as nx
@@ -93,9 +94,7 @@ class Explanation:
         ]
         for c in self.contributions:
             label = f"do({c.node}={c.state})" if c.kind == "do" else f"{c.node}={c.state}"
-            lines.append(
-                f"  {label:<45s} alone {c.alone:+.3f}   leave-one-out {c.leave_one_out:+.3f}"
-            )
+            lines.append(f"  {label:<45s} alone {c.alone:+.3f}   leave-one-out {c.leave_one_out:+.3f}")
             for chain in c.chains:
                 path = " -> ".join([chain[0].parent, *[link.child for link in chain]])
                 lines.append(f"      chain: {path}")
@@ -123,7 +122,7 @@ def _chains(model: Model, source: str, target: str, limit: int) -> list[list[Cha
     edges = {e.key: e for e in theory.edges}
     scored = []
     for path in nx.all_simple_paths(graph, source, target, cutoff=MAX_CHAIN_LENGTH):
-        pairs = list(zip(path, path[1:], strict=False))
+        pairs = list(pairwise(path))
         strength = math.prod(abs(weights[p]) for p in pairs)
         scored.append((strength, pairs))
     scored.sort(key=lambda item: -item[0])
@@ -137,9 +136,7 @@ def _chains(model: Model, source: str, target: str, limit: int) -> list[list[Cha
                 for src in theory.cmocs[cid].sources[:1]:
                     cites = ",".join(str(c) for c in src.citations)
                     sources.append(f"{src.seed[:3]} {src.location}" + (f" [{cites}]" if cites else ""))
-            chain.append(
-                ChainLink(pair[0], pair[1], edge.sign, weights[pair], edge.cmocs, tuple(sources))
-            )
+            chain.append(ChainLink(pair[0], pair[1], edge.sign, weights[pair], edge.cmocs, tuple(sources)))
         chains.append(chain)
     return chains
 

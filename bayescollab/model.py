@@ -118,9 +118,7 @@ class Model:
         self.theory = theory
         self.settings = settings
         self.theta_spec: ThetaSpec = build_theta_spec(theory, settings)
-        theta = (
-            self.theta_spec.prior_mean() if theta is None else np.array(theta, dtype=float, copy=True)
-        )
+        theta = self.theta_spec.prior_mean() if theta is None else np.array(theta, dtype=float, copy=True)
         self.theta = theta
         self.theta.setflags(write=False)
         cpts = derive_cpts(theory, self.theta_spec, theta)
@@ -216,8 +214,7 @@ class Model:
     ) -> dict[str, Distribution]:
         """Each target's own marginal under the same evidence."""
         return {
-            t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
-            for t in targets
+            t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence) for t in targets
         }
 
     def query_joint(

@@ -17,10 +17,10 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
-from bayescollab.model import Model  # noqa: E402
+from bayescollab.model import Model
 
 CONTEXT_FILL = "#c8e6b0"
 CONTEXT_EDGE = "#2e7d32"
@@ -170,7 +170,12 @@ def draw_causal_web(
         if spec.kind != "context":
             stage_cols[spec.stage].append(col[node])
     top = max(y for _, y in pos.values()) + 1.0
-    stage_colours = {"early": "#1b5e20", "mid-life": "#0d47a1", "atemporal": "#6a1b9a", "performance": "#e65100"}
+    stage_colours = {
+        "early": "#1b5e20",
+        "mid-life": "#0d47a1",
+        "atemporal": "#6a1b9a",
+        "performance": "#e65100",
+    }
     for row, (stage, cols) in enumerate(sorted(stage_cols.items(), key=lambda kv: min(kv[1]))):
         ax.annotate(
             "",
@@ -207,7 +212,14 @@ def draw_causal_web(
     ax.set_title(heading, fontsize=12)
     legend = [
         FancyBboxPatch((0, 0), 1, 1, facecolor=CONTEXT_FILL, edgecolor=CONTEXT_EDGE, label="context"),
-        Ellipse((0, 0), 1, 1, facecolor=MECHANISM_FILL, edgecolor=MECHANISM_EDGE, label="mechanism / outcome"),
+        Ellipse(
+            (0, 0),
+            1,
+            1,
+            facecolor=MECHANISM_FILL,
+            edgecolor=MECHANISM_EDGE,
+            label="mechanism / outcome",
+        ),
         FancyArrowPatch((0, 0), (1, 1), color="#333333", label="positive link"),
         FancyArrowPatch((0, 0), (1, 1), color="#c62828", label="negative link"),
         FancyArrowPatch((0, 0), (1, 1), color="#7b1fa2", ls="--", label="feedback (cut in the DAG)"),

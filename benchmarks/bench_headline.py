@@ -52,7 +52,9 @@ def main() -> None:
     answers: dict[str, np.ndarray] = {}
 
     answers["bayescollab"] = np.array(list(model.query(TARGET, evidence=evidence).values()))
-    results["bayescollab"] = {"median_s": _median_seconds(lambda: model.query(TARGET, evidence=evidence), args.repeat)}
+    results["bayescollab"] = {
+        "median_s": _median_seconds(lambda: model.query(TARGET, evidence=evidence), args.repeat)
+    }
 
     answers["pgmpy_ve"] = ve.query([TARGET], evidence=evidence, show_progress=False).values
     results["pgmpy_ve"] = {

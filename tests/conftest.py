@@ -35,7 +35,10 @@ def rng() -> np.random.Generator:
 @pytest.fixture(scope="session")
 def seeds_dir() -> Path:
     """The seed texts (``../shared/seeds`` beside the checkout, as in CI)."""
-    for candidate in (REPO.parent / "shared" / "seeds", Path(os.environ.get("BAYESCOLLAB_SEEDS", "/nonexistent"))):
+    for candidate in (
+        REPO.parent / "shared" / "seeds",
+        Path(os.environ.get("BAYESCOLLAB_SEEDS", "/nonexistent")),
+    ):
         if candidate.is_dir():
             return candidate
     pytest.skip("seed texts not found beside the checkout (../shared/seeds)")

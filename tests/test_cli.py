@@ -24,12 +24,20 @@ def test_query_json_matches_api(run_cli, model: bc.Model) -> None:
 
 
 def test_query_with_given_and_do(run_cli, model: bc.Model) -> None:
-    res = run_cli("query", "trust", "--given", "collaboration_history=poor", "--do",
-                  "formalisation=binding", "--json")
+    res = run_cli(
+        "query",
+        "trust",
+        "--given",
+        "collaboration_history=poor",
+        "--do",
+        "formalisation=binding",
+        "--json",
+    )
     assert res.returncode == 0, res.stderr
     out = json.loads(res.stdout)
-    expected = model.query("trust", evidence={"collaboration_history": "poor"},
-                           do={"formalisation": "binding"})
+    expected = model.query(
+        "trust", evidence={"collaboration_history": "poor"}, do={"formalisation": "binding"}
+    )
     assert out["distribution"]["high"] == pytest.approx(expected["high"], abs=1e-12)
     assert out["do"] == {"formalisation": "binding"}
 
@@ -37,11 +45,14 @@ def test_query_with_given_and_do(run_cli, model: bc.Model) -> None:
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
-        (["query", "trsut"], "'trust'"),
+        (["query", "trsut"], "closest first): trust,"),
         (["query", "trust", "--given", "mandated=mandatory"], "voluntary"),
         (["query", "trust", "--given", "mandated"], "NODE=STATE"),
         (["query", "trust", "--scenario", "nope"], HEADLINE),
-        (["explain", "faith", "--given", "collaboration_histroy=poor"], "collaboration_history"),
+        (
+            ["explain", "faith", "--given", "collaboration_histroy=poor"],
+            "closest first): collaboration_history",
+        ),
         (["draw", "-o", "web.gif"], ".png or .svg"),
         (["export", "--format", "dot", "-o", "x.dot"], "bif, xmlbif"),
     ],

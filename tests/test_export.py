@@ -20,7 +20,9 @@ def exported(model: bc.Model, tmp_path_factory) -> dict[str, Path]:
     from bayescollab.pgmpy_bridge import export_network
 
     folder = tmp_path_factory.mktemp("export")
-    return {fmt: export_network(model, folder / f"model.{fmt}", fmt) for fmt in ("bif", "xmlbif")}
+    # pyAgrum recognises XMLBIF by the .bifxml extension
+    names = {"bif": "model.bif", "xmlbif": "model.bifxml"}
+    return {fmt: export_network(model, folder / names[fmt], fmt) for fmt in ("bif", "xmlbif")}
 
 
 @pytest.mark.parametrize("fmt", ["bif", "xmlbif"])

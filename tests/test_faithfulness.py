@@ -46,91 +46,343 @@ def effect(model: bc.Model, claim: Claim) -> float:
 
 
 CLAIMS = [
-    Claim("history-initial-trust", "000 Mechanisms specific to early stages [36, 57, 67, 79]",
-          "initial_trust", {"collaboration_history": "poor"}, {"collaboration_history": "positive"}, -1),
-    Claim("history-behaviour", "000 Refining CMOCs driving partnership performance [58]",
-          "collaborative_behaviour", {"collaboration_history": "poor"}, {"collaboration_history": "positive"}, -1),
-    Claim("reputation-initial-trust", "000 Mechanisms specific to early stages [76]; 001 Results, Historical context",
-          "initial_trust", {"partner_reputation": "good"}, {"partner_reputation": "poor"}, +1),
-    Claim("stakeholders-legitimacy", "000 Mechanisms specific to early stages [48]",
-          "perceived_legitimacy", {"stakeholder_involvement": "high"}, {"stakeholder_involvement": "low"}, +1),
-    Claim("stakeholders-faith", "000 Early stages [48]; 002 Table 10, Faith and initial faith",
-          "faith", {"stakeholder_involvement": "high"}, {"stakeholder_involvement": "low"}, +1),
-    Claim("threat-legitimacy", "000 Mechanisms specific to early stages [48]",
-          "perceived_legitimacy", {"perceived_threat": "yes"}, {"perceived_threat": "no"}, -1),
-    Claim("legitimacy-initial-faith", "000 Table 2 (legitimacy -> initial faith)",
-          "initial_faith", {"perceived_legitimacy": "high"}, {"perceived_legitimacy": "low"}, +1),
-    Claim("mandate-initial-faith", "000 Refinements by collaboration type (ICS seen as a threat)",
-          "initial_faith", {"mandated": "mandated"}, {"mandated": "voluntary"}, -1),
-    Claim("resources-initial-faith", "000 Mechanisms specific to early stages [67]",
-          "initial_faith", {"resource_capacity": "constrained"}, {"resource_capacity": "adequate"}, -1),
-    Claim("form-reputation-initial-faith", "000 Mechanisms specific to early stages [67]",
-          "initial_faith", {"form_reputation": "negative"}, {"form_reputation": "positive"}, -1),
-    Claim("cross-sector-complexity", "000 Refining CMOCs driving partnership performance [42, 76]",
-          "perceived_task_complexity", {"cross_sector": "yes"}, {"cross_sector": "no"}, +1),
-    Claim("scale-complexity", "000 A novel means of depicting CMOC chains [32]",
-          "perceived_task_complexity", {"partner_scale": "large"}, {"partner_scale": "small"}, +1),
-    Claim("complexity-faith", "000 A novel means of depicting CMOC chains [32]",
-          "faith", {"perceived_task_complexity": "high"}, {"perceived_task_complexity": "low"}, -1),
-    Claim("scale-communication", "000 Middle stage of collaboration [39]",
-          "communication", {"partner_scale": "large"}, {"partner_scale": "small"}, -1),
-    Claim("joint-working-communication", "000 Middle stage of collaboration [52, 75, 77]",
-          "communication", {"joint_working": "high"}, {"joint_working": "low"}, +1),
-    Claim("it-communication", "000 Middle stage of collaboration [32, 79]",
-          "communication", {"it_interoperability": "high"}, {"it_interoperability": "low"}, +1),
-    Claim("communication-trust", "000 Middle stage of collaboration [75, 77]",
-          "trust", {"communication": "high"}, {"communication": "low"}, +1),
-    Claim("distance-assimilation", "000 Middle stage of collaboration [72]",
-          "cultural_assimilation", {"cultural_distance": "high"}, {"cultural_distance": "low"}, -1),
-    Claim("assimilation-trust", "000 Middle stage of collaboration [68]; 000 Table 2",
-          "trust", {"cultural_assimilation": "high"}, {"cultural_assimilation": "low"}, +1),
-    Claim("tension-conflict", "000 Atemporal elements impacting collaboration [18, 42]",
-          "conflict", {"accumulated_tension": "high"}, {"accumulated_tension": "low"}, +1),
-    Claim("power-conflict", "000 Atemporal elements impacting collaboration [52, 76]",
-          "conflict", {"power_imbalance": "high"}, {"power_imbalance": "low"}, +1),
-    Claim("task-failure-conflict", "000 Atemporal elements impacting collaboration [18, 42]",
-          "conflict", {"task_failure": "yes"}, {"task_failure": "no"}, +1),
-    Claim("accountability-resolution", "000 Atemporal elements [50, 52]; 001 Table 3, Conflict",
-          "conflict_resolution", {"accountability_arrangements": "strong"}, {"accountability_arrangements": "weak"}, +1),
-    Claim("resolution-conflict", "000 Table 2 (conflict resolution -> conflict)",
-          "conflict", {"conflict_resolution": "high"}, {"conflict_resolution": "low"}, -1),
-    Claim("conflict-trust", "000 Atemporal elements impacting collaboration [18]",
-          "trust", {"conflict": "high"}, {"conflict": "low"}, -1),
-    Claim("conflict-faith", "000 Atemporal elements impacting collaboration [18]",
-          "faith", {"conflict": "high"}, {"conflict": "low"}, -1),
-    Claim("sharedness-trust", "000 Atemporal elements impacting collaboration",
-          "trust", {"vision_sharedness": "high"}, {"vision_sharedness": "low"}, +1),
-    Claim("clarity-faith", "000 Atemporal elements impacting collaboration [50]",
-          "faith", {"vision_clarity": "high"}, {"vision_clarity": "low"}, +1),
-    Claim("turnover-sharedness", "000 Atemporal elements impacting collaboration [60, 63]",
-          "vision_sharedness", {"leadership_stability": "turnover"}, {"leadership_stability": "stable"}, -1),
-    Claim("engagement-sharedness", "000 Atemporal elements impacting collaboration",
-          "vision_sharedness", {"patient_public_engagement": "high"}, {"patient_public_engagement": "low"}, +1),
-    Claim("progress-faith", "000 Atemporal elements impacting collaboration [72, 75]",
-          "faith", {"perception_of_progress": "high"}, {"perception_of_progress": "low"}, +1),
-    Claim("quick-wins-progress", "000 Middle stage of collaboration [55, 76]",
-          "perception_of_progress", {"quick_wins": "yes"}, {"quick_wins": "no"}, +1),
-    Claim("evaluation-progress", "000 Atemporal elements impacting collaboration [54, 85]",
-          "perception_of_progress", {"evaluation_dissemination": "strong"}, {"evaluation_dissemination": "weak"}, +1),
-    Claim("overambition-progress", "000 Atemporal elements impacting collaboration [54, 56]",
-          "perception_of_progress", {"ambition": "overambitious"}, {"ambition": "realistic"}, -1),
-    Claim("churn-achievement", "001 Table 3, Task achievement and performance (workforce instability)",
-          "task_achievement", {"workforce_stability": "unstable"}, {"workforce_stability": "stable"}, -1),
-    Claim("achievement-progress", "002 Box 1, Perception of progress and performance",
-          "perception_of_progress", {"task_achievement": "high"}, {"task_achievement": "low"}, +1),
-    Claim("formalisation-confidence", "000 Trust versus confidence in integrative and mandated types [18, 76]",
-          "confidence", {"formalisation": "binding"}, {"formalisation": "none"}, +1,
-          given={"mandated": "mandated"}),
-    Claim("confidence-risk", "000 Trust versus confidence in integrative and mandated types (Fig. 6)",
-          "risk_tolerance", {"confidence": "high"}, {"confidence": "low"}, +1),
-    Claim("trust-risk", "000 Table 2 (trust -> risk threshold) [83]",
-          "risk_tolerance", {"trust": "high"}, {"trust": "low"}, +1),
-    Claim("risk-behaviour", "000 Table 2 (risk threshold -> collaborative behaviour)",
-          "collaborative_behaviour", {"risk_tolerance": "high"}, {"risk_tolerance": "low"}, +1),
-    Claim("faith-behaviour", "000 Table 2 (faith -> collaborative behaviour)",
-          "collaborative_behaviour", {"faith": "high"}, {"faith": "low"}, +1),
-    Claim("behaviour-performance", "000 Refining CMOCs driving partnership performance",
-          "collaborative_performance", {"collaborative_behaviour": "high"}, {"collaborative_behaviour": "low"}, +1),
+    Claim(
+        "history-initial-trust",
+        "000 Mechanisms specific to early stages [36, 57, 67, 79]",
+        "initial_trust",
+        {"collaboration_history": "poor"},
+        {"collaboration_history": "positive"},
+        -1,
+    ),
+    Claim(
+        "history-behaviour",
+        "000 Refining CMOCs driving partnership performance [58]",
+        "collaborative_behaviour",
+        {"collaboration_history": "poor"},
+        {"collaboration_history": "positive"},
+        -1,
+    ),
+    Claim(
+        "reputation-initial-trust",
+        "000 Mechanisms specific to early stages [76]; 001 Results, Historical context",
+        "initial_trust",
+        {"partner_reputation": "good"},
+        {"partner_reputation": "poor"},
+        +1,
+    ),
+    Claim(
+        "stakeholders-legitimacy",
+        "000 Mechanisms specific to early stages [48]",
+        "perceived_legitimacy",
+        {"stakeholder_involvement": "high"},
+        {"stakeholder_involvement": "low"},
+        +1,
+    ),
+    Claim(
+        "stakeholders-faith",
+        "000 Early stages [48]; 002 Table 10, Faith and initial faith",
+        "faith",
+        {"stakeholder_involvement": "high"},
+        {"stakeholder_involvement": "low"},
+        +1,
+    ),
+    Claim(
+        "threat-legitimacy",
+        "000 Mechanisms specific to early stages [48]",
+        "perceived_legitimacy",
+        {"perceived_threat": "yes"},
+        {"perceived_threat": "no"},
+        -1,
+    ),
+    Claim(
+        "legitimacy-initial-faith",
+        "000 Table 2 (legitimacy -> initial faith)",
+        "initial_faith",
+        {"perceived_legitimacy": "high"},
+        {"perceived_legitimacy": "low"},
+        +1,
+    ),
+    Claim(
+        "mandate-initial-faith",
+        "000 Refinements by collaboration type (ICS seen as a threat)",
+        "initial_faith",
+        {"mandated": "mandated"},
+        {"mandated": "voluntary"},
+        -1,
+    ),
+    Claim(
+        "resources-initial-faith",
+        "000 Mechanisms specific to early stages [67]",
+        "initial_faith",
+        {"resource_capacity": "constrained"},
+        {"resource_capacity": "adequate"},
+        -1,
+    ),
+    Claim(
+        "form-reputation-initial-faith",
+        "000 Mechanisms specific to early stages [67]",
+        "initial_faith",
+        {"form_reputation": "negative"},
+        {"form_reputation": "positive"},
+        -1,
+    ),
+    Claim(
+        "cross-sector-complexity",
+        "000 Refining CMOCs driving partnership performance [42, 76]",
+        "perceived_task_complexity",
+        {"cross_sector": "yes"},
+        {"cross_sector": "no"},
+        +1,
+    ),
+    Claim(
+        "scale-complexity",
+        "000 A novel means of depicting CMOC chains [32]",
+        "perceived_task_complexity",
+        {"partner_scale": "large"},
+        {"partner_scale": "small"},
+        +1,
+    ),
+    Claim(
+        "complexity-faith",
+        "000 A novel means of depicting CMOC chains [32]",
+        "faith",
+        {"perceived_task_complexity": "high"},
+        {"perceived_task_complexity": "low"},
+        -1,
+    ),
+    Claim(
+        "scale-communication",
+        "000 Middle stage of collaboration [39]",
+        "communication",
+        {"partner_scale": "large"},
+        {"partner_scale": "small"},
+        -1,
+    ),
+    Claim(
+        "joint-working-communication",
+        "000 Middle stage of collaboration [52, 75, 77]",
+        "communication",
+        {"joint_working": "high"},
+        {"joint_working": "low"},
+        +1,
+    ),
+    Claim(
+        "it-communication",
+        "000 Middle stage of collaboration [32, 79]",
+        "communication",
+        {"it_interoperability": "high"},
+        {"it_interoperability": "low"},
+        +1,
+    ),
+    Claim(
+        "communication-trust",
+        "000 Middle stage of collaboration [75, 77]",
+        "trust",
+        {"communication": "high"},
+        {"communication": "low"},
+        +1,
+    ),
+    Claim(
+        "distance-assimilation",
+        "000 Middle stage of collaboration [72]",
+        "cultural_assimilation",
+        {"cultural_distance": "high"},
+        {"cultural_distance": "low"},
+        -1,
+    ),
+    Claim(
+        "assimilation-trust",
+        "000 Middle stage of collaboration [68]; 000 Table 2",
+        "trust",
+        {"cultural_assimilation": "high"},
+        {"cultural_assimilation": "low"},
+        +1,
+    ),
+    Claim(
+        "tension-conflict",
+        "000 Atemporal elements impacting collaboration [18, 42]",
+        "conflict",
+        {"accumulated_tension": "high"},
+        {"accumulated_tension": "low"},
+        +1,
+    ),
+    Claim(
+        "power-conflict",
+        "000 Atemporal elements impacting collaboration [52, 76]",
+        "conflict",
+        {"power_imbalance": "high"},
+        {"power_imbalance": "low"},
+        +1,
+    ),
+    Claim(
+        "task-failure-conflict",
+        "000 Atemporal elements impacting collaboration [18, 42]",
+        "conflict",
+        {"task_failure": "yes"},
+        {"task_failure": "no"},
+        +1,
+    ),
+    Claim(
+        "accountability-resolution",
+        "000 Atemporal elements [50, 52]; 001 Table 3, Conflict",
+        "conflict_resolution",
+        {"accountability_arrangements": "strong"},
+        {"accountability_arrangements": "weak"},
+        +1,
+    ),
+    Claim(
+        "resolution-conflict",
+        "000 Table 2 (conflict resolution -> conflict)",
+        "conflict",
+        {"conflict_resolution": "high"},
+        {"conflict_resolution": "low"},
+        -1,
+    ),
+    Claim(
+        "conflict-trust",
+        "000 Atemporal elements impacting collaboration [18]",
+        "trust",
+        {"conflict": "high"},
+        {"conflict": "low"},
+        -1,
+    ),
+    Claim(
+        "conflict-faith",
+        "000 Atemporal elements impacting collaboration [18]",
+        "faith",
+        {"conflict": "high"},
+        {"conflict": "low"},
+        -1,
+    ),
+    Claim(
+        "sharedness-trust",
+        "000 Atemporal elements impacting collaboration",
+        "trust",
+        {"vision_sharedness": "high"},
+        {"vision_sharedness": "low"},
+        +1,
+    ),
+    Claim(
+        "clarity-faith",
+        "000 Atemporal elements impacting collaboration [50]",
+        "faith",
+        {"vision_clarity": "high"},
+        {"vision_clarity": "low"},
+        +1,
+    ),
+    Claim(
+        "turnover-sharedness",
+        "000 Atemporal elements impacting collaboration [60, 63]",
+        "vision_sharedness",
+        {"leadership_stability": "turnover"},
+        {"leadership_stability": "stable"},
+        -1,
+    ),
+    Claim(
+        "engagement-sharedness",
+        "000 Atemporal elements impacting collaboration",
+        "vision_sharedness",
+        {"patient_public_engagement": "high"},
+        {"patient_public_engagement": "low"},
+        +1,
+    ),
+    Claim(
+        "progress-faith",
+        "000 Atemporal elements impacting collaboration [72, 75]",
+        "faith",
+        {"perception_of_progress": "high"},
+        {"perception_of_progress": "low"},
+        +1,
+    ),
+    Claim(
+        "quick-wins-progress",
+        "000 Middle stage of collaboration [55, 76]",
+        "perception_of_progress",
+        {"quick_wins": "yes"},
+        {"quick_wins": "no"},
+        +1,
+    ),
+    Claim(
+        "evaluation-progress",
+        "000 Atemporal elements impacting collaboration [54, 85]",
+        "perception_of_progress",
+        {"evaluation_dissemination": "strong"},
+        {"evaluation_dissemination": "weak"},
+        +1,
+    ),
+    Claim(
+        "overambition-progress",
+        "000 Atemporal elements impacting collaboration [54, 56]",
+        "perception_of_progress",
+        {"ambition": "overambitious"},
+        {"ambition": "realistic"},
+        -1,
+    ),
+    Claim(
+        "churn-achievement",
+        "001 Table 3, Task achievement and performance (workforce instability)",
+        "task_achievement",
+        {"workforce_stability": "unstable"},
+        {"workforce_stability": "stable"},
+        -1,
+    ),
+    Claim(
+        "achievement-progress",
+        "002 Box 1, Perception of progress and performance",
+        "perception_of_progress",
+        {"task_achievement": "high"},
+        {"task_achievement": "low"},
+        +1,
+    ),
+    Claim(
+        "formalisation-confidence",
+        "000 Trust versus confidence in integrative and mandated types [18, 76]",
+        "confidence",
+        {"formalisation": "binding"},
+        {"formalisation": "none"},
+        +1,
+        given={"mandated": "mandated"},
+    ),
+    Claim(
+        "confidence-risk",
+        "000 Trust versus confidence in integrative and mandated types (Fig. 6)",
+        "risk_tolerance",
+        {"confidence": "high"},
+        {"confidence": "low"},
+        +1,
+    ),
+    Claim(
+        "trust-risk",
+        "000 Table 2 (trust -> risk threshold) [83]",
+        "risk_tolerance",
+        {"trust": "high"},
+        {"trust": "low"},
+        +1,
+    ),
+    Claim(
+        "risk-behaviour",
+        "000 Table 2 (risk threshold -> collaborative behaviour)",
+        "collaborative_behaviour",
+        {"risk_tolerance": "high"},
+        {"risk_tolerance": "low"},
+        +1,
+    ),
+    Claim(
+        "faith-behaviour",
+        "000 Table 2 (faith -> collaborative behaviour)",
+        "collaborative_behaviour",
+        {"faith": "high"},
+        {"faith": "low"},
+        +1,
+    ),
+    Claim(
+        "behaviour-performance",
+        "000 Refining CMOCs driving partnership performance",
+        "collaborative_performance",
+        {"collaborative_behaviour": "high"},
+        {"collaborative_behaviour": "low"},
+        +1,
+    ),
 ]
 
 
@@ -177,16 +429,36 @@ def test_mandate_shifts_risk_tolerance_from_trust_to_confidence(model: bc.Model)
     hi_t, lo_t = {"trust": "high"}, {"trust": "low"}
     hi_c, lo_c = {"confidence": "high"}, {"confidence": "low"}
     man, vol = {"mandated": "mandated"}, {"mandated": "voluntary"}
-    assert _effect_of(model, "risk_tolerance", hi_t, lo_t, man) < _effect_of(model, "risk_tolerance", hi_t, lo_t, vol)
-    assert _effect_of(model, "risk_tolerance", hi_c, lo_c, man) > _effect_of(model, "risk_tolerance", hi_c, lo_c, vol)
+    assert _effect_of(model, "risk_tolerance", hi_t, lo_t, man) < _effect_of(
+        model, "risk_tolerance", hi_t, lo_t, vol
+    )
+    assert _effect_of(model, "risk_tolerance", hi_c, lo_c, man) > _effect_of(
+        model, "risk_tolerance", hi_c, lo_c, vol
+    )
 
 
 @pytest.mark.parametrize("target", ["trust", "faith"])
 def test_conflict_resolution_dampens_conflict(model: bc.Model, target: str) -> None:
     """000 Atemporal elements [52]: conflict resolution dampens conflict's effect on trust and faith."""
     hi, lo = {"conflict": "high"}, {"conflict": "low"}
-    weak = abs(_effect_of(model, target, {**hi, "conflict_resolution": "low"}, {**lo, "conflict_resolution": "low"}, {}))
-    strong = abs(_effect_of(model, target, {**hi, "conflict_resolution": "high"}, {**lo, "conflict_resolution": "high"}, {}))
+    weak = abs(
+        _effect_of(
+            model,
+            target,
+            {**hi, "conflict_resolution": "low"},
+            {**lo, "conflict_resolution": "low"},
+            {},
+        )
+    )
+    strong = abs(
+        _effect_of(
+            model,
+            target,
+            {**hi, "conflict_resolution": "high"},
+            {**lo, "conflict_resolution": "high"},
+            {},
+        )
+    )
     assert strong < weak
 
 
@@ -194,7 +466,9 @@ def test_proximity_helps_communication_only_without_conflict(model: bc.Model) ->
     """000 Middle stage [44, 47, 81]: nearness aids communication, less so once conflict occurs."""
     near, far = {"geographic_proximity": "near"}, {"geographic_proximity": "far"}
     calm = _effect_of(model, "communication", {**near, "conflict": "low"}, {**far, "conflict": "low"}, {})
-    fraught = _effect_of(model, "communication", {**near, "conflict": "high"}, {**far, "conflict": "high"}, {})
+    fraught = _effect_of(
+        model, "communication", {**near, "conflict": "high"}, {**far, "conflict": "high"}, {}
+    )
     assert calm > 0
     assert fraught < calm
 
@@ -216,9 +490,16 @@ def test_collaboration_drives_every_performance_mechanism(model: bc.Model) -> No
     efficacy, technological effectiveness and organisational efficiency mechanisms (including the
     unintended one, longer patient travel)."""
     for node in _performance_mechanisms(model.theory):
-        assert _effect_of(
-            model, node, {"collaborative_behaviour": "high"}, {"collaborative_behaviour": "low"}, {}
-        ) > 1e-4, node
+        assert (
+            _effect_of(
+                model,
+                node,
+                {"collaborative_behaviour": "high"},
+                {"collaborative_behaviour": "low"},
+                {},
+            )
+            > 1e-4
+        ), node
 
 
 def test_claims_touch_every_mechanism(theory: bc.Theory) -> None:

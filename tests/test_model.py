@@ -50,8 +50,12 @@ def test_query_matches_pgmpy_on_headline(model: bc.Model) -> None:
 def test_queries_do_not_mutate_the_model(model: bc.Model) -> None:
     before = {n: t.copy() for n, t in model.cpts.items()}
     edges_before = set(model.network.edges())
-    model.query("trust", evidence={"collaboration_history": "poor"}, do={"formalisation": "binding"},
-                virtual_evidence={"faith": [0.2, 0.3, 0.5]})
+    model.query(
+        "trust",
+        evidence={"collaboration_history": "poor"},
+        do={"formalisation": "binding"},
+        virtual_evidence={"faith": [0.2, 0.3, 0.5]},
+    )
     model.query_joint(["trust", "faith"], evidence={"mandated": "mandated"})
     for node, table in model.cpts.items():
         np.testing.assert_array_equal(table, before[node])
@@ -96,23 +100,16 @@ def test_bad_virtual_evidence_is_refused(model: bc.Model) -> None:
 
 
 def test_impossible_evidence_is_an_error_not_nan(model: bc.Model) -> None:
-    """With extreme weights some CPT entries are exactly 0; contradicting them must raise."""
+    """With near-zero noise the typology is deterministic: a merger with low integration has
+    probability 0, and asking for a posterior given it must raise, not return NaN."""
     theta = model.theta.copy()
-    spec = model.theta_spec
-    for i, p in enumerate(spec.parameters):
-        if p.kind == "weight":
-            theta[i] = 1e4 * np.sign(p.mean)
-    extreme = model.with_theta(theta)
-    edge = next(e for e in model.theory.edges if model.theory.nodes[e.parent].ordered and e.sign > 0
-                and not model.theory.parents(e.parent))
-    parent_top = model.states(edge.parent)[-1]
-    child_bottom = model.states(edge.child)[0]
-    others = {p: model.states(p)[-1] if model.theta[spec.index(f"w[{p}->{edge.child}]")] > 0 else model.states(p)[0]
-              for p in model.parents(edge.child) if p != edge.parent and not model.theory.parents(p)}
-    evidence = {edge.parent: parent_top, **others, edge.child: child_bottom}
-    target = next(n for n in model.nodes if n not in evidence)
-    with pytest.raises(bc.ImpossibleEvidenceError, match="probability"):
-        extreme.query(target, evidence=evidence)
+    for i, p in enumerate(model.theta_spec.parameters):
+        if p.kind == "noise":
+            theta[i] = 1e-4
+    strict = model.with_theta(theta)
+    assert strict.query("integration_level", evidence={"collaboration_form": "merger"})["low"] == 0.0
+    with pytest.raises(bc.ImpossibleEvidenceError, match="probability 0"):
+        strict.query("trust", evidence={"collaboration_form": "merger", "integration_level": "low"})
 
 
 def test_scenarios_include_the_headline(model: bc.Model) -> None:

@@ -25,7 +25,8 @@ def render_worked_node(model: Model, node: str = WORKED_NODE) -> str:
     lines = [
         f"Worked node: `{node}` (parents: {', '.join(f'`{p}`' for p in model.parents(node))}).",
         "",
-        "| parameter | records | distinct citations | stages | conflicting | hypothesis only | points | grade | prior mean | prior sd |",
+        "| parameter | records | distinct citations | stages | conflicting | hypothesis only "
+        "| points | grade | prior mean | prior sd |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
     for p in params:
@@ -53,9 +54,7 @@ def render_worked_node(model: Model, node: str = WORKED_NODE) -> str:
         index[0] = pick if pick == 0 else len(model.states(parents[0])) - 1
         column = table[(slice(None), *index)]
         names = [model.states(p)[i] for p, i in zip(parents, index, strict=True)]
-        lines.append(
-            "| " + " | ".join(names) + " | " + " | ".join(f"{v:.3f}" for v in column) + " |"
-        )
+        lines.append("| " + " | ".join(names) + " | " + " | ".join(f"{v:.3f}" for v in column) + " |")
     return "\n".join(lines)
 
 

@@ -70,8 +70,7 @@ class ElicitationSettings(_Strict):
     def scaled(self, *, weight: float = 1.0, sd: float = 1.0) -> ElicitationSettings:
         """A copy with every grade's mean weight and sd multiplied (prior-robustness checks)."""
         grades = {
-            g: GradePrior(mean=p.mean * weight, sd=p.sd * sd, label=p.label)
-            for g, p in self.grades.items()
+            g: GradePrior(mean=p.mean * weight, sd=p.sd * sd, label=p.label) for g, p in self.grades.items()
         }
         return self.model_copy(update={"grades": grades})
 

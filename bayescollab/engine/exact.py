@@ -123,7 +123,13 @@ def contract_joint(
     free_targets = [t for t in targets if t not in clamped]
     output = "".join(symbols[t] for t in free_targets)
     expr = ",".join(subscripts) + "->" + output
-    key = (net.signature, tuple(targets), tuple(sorted(evidence)), tuple(sorted(do)), tuple(sorted(virtual_evidence)))
+    key = (
+        net.signature,
+        tuple(targets),
+        tuple(sorted(evidence)),
+        tuple(sorted(do)),
+        tuple(sorted(virtual_evidence)),
+    )
     if operands:
         table = opt_einsum.contract(expr, *operands, optimize=_cached_path(key, expr, operands))
         table = np.asarray(table, dtype=float)
@@ -149,9 +155,7 @@ def query_joint(
     virtual_evidence: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Normalised joint posterior over ``targets``; raises if the evidence is impossible."""
-    table, mass = contract_joint(
-        net, targets, evidence=evidence, do=do, virtual_evidence=virtual_evidence
-    )
+    table, mass = contract_joint(net, targets, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
     if not mass > EVIDENCE_ZERO_ATOL:
         raise ImpossibleEvidenceError(
             f"the evidence has probability {mass:.3g} under the model, so the posterior is "

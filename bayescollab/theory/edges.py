@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from itertools import pairwise
 
 from bayescollab.theory.schema import (
     CMOC,
@@ -67,9 +68,7 @@ def link_sign(record: CMOC, link: Link, nodes: Mapping[str, NodeSpec]) -> int:
         return 0
     if parent_state not in nodes[link.parent].states or child_state not in nodes[link.child].states:
         return 0
-    return state_polarity(nodes[link.parent], parent_state) * state_polarity(
-        nodes[link.child], child_state
-    )
+    return state_polarity(nodes[link.parent], parent_state) * state_polarity(nodes[link.child], child_state)
 
 
 def _majority(by_sign: dict[int, list[str]]) -> int:
@@ -86,7 +85,7 @@ def _apply_routing(
     for route in routing:
         key = (route.parent, route.child)
         path = [route.parent, *route.via, route.child]
-        hops = list(zip(path, path[1:], strict=False))
+        hops = list(pairwise(path))
         if key not in votes or any(hop not in votes for hop in hops[1:]):
             continue
         tail_signs = [_majority(votes[hop]) for hop in hops[1:]]
@@ -142,9 +141,7 @@ def derive_edges(
         if nodes[parent].order <= nodes[child].order:
             forward.append(edge)
         else:
-            backward.append(
-                Edge(**{**edge.__dict__, "feedback_reason": reasons.get((parent, child))})
-            )
+            backward.append(Edge(**{**edge.__dict__, "feedback_reason": reasons.get((parent, child))}))
     order = {nid: spec.order for nid, spec in nodes.items()}
     forward.sort(key=lambda e: (order[e.child], order[e.parent]))
     backward.sort(key=lambda e: (order[e.parent], order[e.child]))

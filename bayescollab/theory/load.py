@@ -140,9 +140,7 @@ def _load_cmoc_files(root: Path, problems: list[Problem]) -> tuple[list, list, l
             problems.append(Problem(rel, "file", f"unknown top-level keys {sorted(unknown)}"))
         for rec in parse_entries(raw, "cmocs", CMOC, rel, problems):
             if rec.id in files:
-                problems.append(
-                    Problem(rel, f"id={rec.id}", f"duplicate CMOC id (also in {files[rec.id]})")
-                )
+                problems.append(Problem(rel, f"id={rec.id}", f"duplicate CMOC id (also in {files[rec.id]})"))
                 continue
             files[rec.id] = rel
             cmocs.append((rel, rec))

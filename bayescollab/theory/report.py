@@ -98,8 +98,7 @@ def render_theory_markdown(theory: Theory) -> str:
         "",
         "## CMOC records",
         "",
-        "Sources by evidence stage: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(stage_counts.items())),
+        "Sources by evidence stage: " + ", ".join(f"{k} {v}" for k, v in sorted(stage_counts.items())),
         "",
     ]
     for fname in sorted(by_file):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterator
+from itertools import pairwise
 
 import networkx as nx
 
@@ -51,12 +52,12 @@ def _check_vocabulary(t: Theory) -> Iterator[Problem]:
         have = list(t.nodes[node].states)
         missing = [s for s in states if s not in have]
         if missing:
-            yield Problem(
-                "nodes.yaml", f"id={node}", f"states {have} lack contract states {missing}"
-            )
+            yield Problem("nodes.yaml", f"id={node}", f"states {have} lack contract states {missing}")
         elif [s for s in have if s in states] != list(states):
             yield Problem(
-                "nodes.yaml", f"id={node}", f"states {have} reorder the contract order {list(states)}"
+                "nodes.yaml",
+                f"id={node}",
+                f"states {have} reorder the contract order {list(states)}",
             )
 
 
@@ -89,8 +90,7 @@ def _check_cmoc_terms(t: Theory) -> Iterator[Problem]:
                 elif term.state not in known[term.node]:
                     yield Problem(
                         *where,
-                        f"{part} gives {term.node} state {term.state!r}; "
-                        f"expected one of {known[term.node]}",
+                        f"{part} gives {term.node} state {term.state!r}; expected one of {known[term.node]}",
                     )
         for link in rec.links:
             bad = [n for n in (link.parent, link.child) if n not in known]
@@ -223,12 +223,7 @@ def _check_structure(t: Theory) -> Iterator[Problem]:
 
 def _check_routing(t: Theory) -> Iterator[Problem]:
     edges = {e.key for e in t.edges} | {e.key for e in t.feedback_edges}
-    linked = {
-        (link.parent, link.child)
-        for rec in t.cmocs.values()
-        if rec.shapes_cpt
-        for link in rec.links
-    }
+    linked = {(link.parent, link.child) for rec in t.cmocs.values() if rec.shapes_cpt for link in rec.links}
     for route in t.routing:
         where = ("routing.yaml", f"{route.parent} -> {route.child}")
         for name in (route.parent, route.child, *route.via):
@@ -237,7 +232,7 @@ def _check_routing(t: Theory) -> Iterator[Problem]:
         if (route.parent, route.child) not in linked:
             yield Problem(*where, "no CMOC record asserts the routed link")
         path = [route.parent, *route.via, route.child]
-        for hop in list(zip(path, path[1:], strict=False))[1:]:
+        for hop in list(pairwise(path))[1:]:
             if hop not in edges:
                 yield Problem(*where, f"hop {hop[0]} -> {hop[1]} is asserted by no record")
         if (route.parent, route.child) in edges:
@@ -255,7 +250,8 @@ def _check_interactions(t: Theory) -> Iterator[Problem]:
             yield Problem(*where, f"no edge {spec.parent} -> {spec.child} is derived from records")
         if (spec.modifier, spec.child) not in edges:
             yield Problem(
-                *where, f"modifier {spec.modifier} does not come before {spec.child} in the life cycle"
+                *where,
+                f"modifier {spec.modifier} does not come before {spec.child} in the life cycle",
             )
         if spec.modifier == spec.parent:
             yield Problem(*where, "modifier and parent are the same node")

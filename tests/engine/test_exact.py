@@ -105,7 +105,9 @@ def test_joint_of_two_targets_matches_pgmpy(rng: np.random.Generator) -> None:
     bn = to_pgmpy(net)
     ours = query_joint(net, ["x8", "x2"], evidence={"x0": 0})
     ref = VariableElimination(bn).query(["x8", "x2"], evidence={"x0": 0}, joint=True, show_progress=False)
-    np.testing.assert_allclose(ours, ref.values.transpose(ref.variables.index("x8"), ref.variables.index("x2")), atol=ATOL)
+    np.testing.assert_allclose(
+        ours, ref.values.transpose(ref.variables.index("x8"), ref.variables.index("x2")), atol=ATOL
+    )
 
 
 def test_impossible_evidence_raises_not_nan() -> None:

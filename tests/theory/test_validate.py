@@ -57,11 +57,18 @@ def break_unknown_state(models: Path, priors: Path) -> tuple[str, str]:
 
 def break_edge_without_record(models: Path, priors: Path) -> tuple[str, str]:
     def change(d: dict) -> None:
-        d["feedback"].append({
-            "parent": "collaborative_performance", "child": "ambition",
-            "reason": "an invented feedback link with no record",
-            "source": {"seed": "000_fe0097164cc621a7.txt", "location": "Table 2", "citations": []},
-        })
+        d["feedback"].append(
+            {
+                "parent": "collaborative_performance",
+                "child": "ambition",
+                "reason": "an invented feedback link with no record",
+                "source": {
+                    "seed": "000_fe0097164cc621a7.txt",
+                    "location": "Table 2",
+                    "citations": [],
+                },
+            }
+        )
 
     _edit_yaml(models / "feedback.yaml", change)
     return "feedback.yaml [collaborative_performance -> ambition]", "no CMOC record asserts"
