@@ -136,7 +136,11 @@ def _chains(model: Model, source: str, target: str, limit: int) -> list[list[Cha
                 for src in theory.cmocs[cid].sources[:1]:
                     cites = ",".join(str(c) for c in src.citations)
                     sources.append(f"{src.seed[:3]} {src.location}" + (f" [{cites}]" if cites else ""))
-            chain.append(ChainLink(pair[0], pair[1], edge.sign, weights[pair], edge.cmocs, tuple(sources)))
+            chain.append(
+                ChainLink(
+                    pair[0], pair[1], edge.sign, weights[pair], edge.cmocs, tuple(dict.fromkeys(sources))
+                )
+            )
         chains.append(chain)
     return chains
 
