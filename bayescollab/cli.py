@@ -180,10 +180,13 @@ def explain(
     from bayescollab.explain import explain as run_explain
 
     model = _load(models, priors)
+    evidence = _evidence(model, given, scenario)
+    n_items = len(evidence) + len(do or [])
+    typer.echo(f"explaining with {2 + 2 * n_items} exact queries ...", err=True)
     result = run_explain(
         model,
         target,
-        evidence=_evidence(model, given, scenario),
+        evidence=evidence,
         do=parse_assignments(do or [], "--do"),
         max_chains=max_chains,
     )
@@ -206,7 +209,13 @@ def draw(
         _fail(f"output must end in .png or .svg; got {output.name!r}")
     model = _load(models, priors)
     evidence = _evidence(model, given, scenario)
-    path = draw_causal_web(model, output, evidence=evidence or None)
+
+    def progress(i: int, n: int, node: str) -> None:
+        typer.echo(f"\r[{i + 1}/{n}] P({node} | evidence)".ljust(60), err=True, nl=False)
+        if i + 1 == n:
+            typer.echo("", err=True)
+
+    path = draw_causal_web(model, output, evidence=evidence or None, progress=progress)
     typer.echo(f"wrote {path}")
 
 

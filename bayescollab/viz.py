@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import textwrap
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import matplotlib
@@ -82,8 +82,13 @@ def draw_causal_web(
     *,
     evidence: Mapping[str, str] | None = None,
     title: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Path:
-    """Write the causal web to ``output`` (.png or .svg) and return the path."""
+    """Write the causal web to ``output`` (.png or .svg) and return the path.
+
+    With ``evidence``, every mechanism is queried once (exactly); ``progress(i, n, node)`` is
+    called before each query so a caller can show how far it has got.
+    """
     output = Path(output)
     col = _columns(model)
     row = _rows(model, col)
@@ -94,9 +99,13 @@ def draw_causal_web(
     cmap = plt.get_cmap("RdYlGn")
     p_top: dict[str, float] = {}
     if evidence:
-        for node, spec in model.theory.nodes.items():
-            if spec.kind == "context" or node in evidence:
-                continue  # contexts have no good or bad end; observed ones show their value
+        to_colour = [
+            n for n, spec in model.theory.nodes.items() if spec.kind != "context" and n not in evidence
+        ]  # contexts have no good or bad end; observed ones show their value
+        for i, node in enumerate(to_colour):
+            spec = model.theory.nodes[node]
+            if progress is not None:
+                progress(i, len(to_colour), node)
             p = model.query(node, evidence=evidence)[spec.states[-1]]
             p_top[node] = 1 - p if spec.adverse else p
 
