@@ -319,6 +319,14 @@ CLAIMS = [
         -1,
     ),
     Claim(
+        "underambition-progress",
+        "001 Table 3, Task achievement and performance (unambitious aims); 002 Box 1",
+        "perception_of_progress",
+        {"ambition": "unambitious"},
+        {"ambition": "realistic"},
+        -1,
+    ),
+    Claim(
         "churn-achievement",
         "001 Table 3, Task achievement and performance (workforce instability)",
         "task_achievement",

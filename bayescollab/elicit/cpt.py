@@ -32,7 +32,9 @@ CPT_SUM_ATOL = 1e-9
 
 
 def ordinal_scores(node: NodeSpec) -> np.ndarray:
-    """Evenly spaced scores from -1 (first state) to +1 (last state)."""
+    """Evenly spaced scores from -1 (first state) to +1 (last state), unless the node lists its own."""
+    if node.scores is not None:
+        return np.asarray(node.scores, dtype=float)
     return np.linspace(-1.0, 1.0, len(node.states))
 
 

@@ -47,6 +47,9 @@ class Edge:
 
 def state_polarity(node: NodeSpec, state: str) -> int:
     """+1 for a state in the upper half of an ordered node, -1 for the lower half, 0 middle."""
+    if node.scores is not None:
+        score = node.scores[node.states.index(state)]
+        return (score > 0) - (score < 0)
     if not node.ordered:
         return 0
     k = len(node.states)

@@ -49,6 +49,18 @@ class NodeSpec(_Strict):
     source: SeedRef
     domain: str | None = None
     adverse: bool = False  # the top state is the bad end (more conflict, more complexity, ...)
+    #: optional per-state scores in [-1, 1] when the listed order is not the direction of effect
+    #: (ambition: realistic is best, both extremes harm); used for link signs and CPT scores
+    scores: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _scores_fit(self) -> NodeSpec:
+        if self.scores is not None:
+            if len(self.scores) != len(self.states):
+                raise ValueError(f"scores {self.scores} need one value per state {self.states}")
+            if any(not -1.0 <= v <= 1.0 for v in self.scores):
+                raise ValueError(f"scores {self.scores} must lie in [-1, 1]")
+        return self
 
     @field_validator("states")
     @classmethod
