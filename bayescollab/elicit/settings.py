@@ -78,6 +78,8 @@ class ElicitationSettings(_Strict):
 def load_settings(root: Path | str | None = None) -> ElicitationSettings:
     """Read and validate the elicitation settings; raise :class:`TheoryError` if malformed."""
     folder = Path(root) if root is not None else priors_dir()
+    if not folder.is_dir():
+        raise TheoryError([Problem(str(folder), "folder", "priors folder does not exist")])
     path = folder / PRIORS_FILE
     if not path.is_file():
         raise TheoryError([Problem(f"priors/{PRIORS_FILE}", "file", f"missing file {path}")])

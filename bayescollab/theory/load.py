@@ -164,6 +164,8 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
     from bayescollab.theory.validate import validate_theory
 
     root = Path(root) if root is not None else models_dir()
+    if not root.is_dir():
+        raise TheoryError([Problem(str(root), "folder", "models folder does not exist")])
     problems: list[Problem] = []
 
     def entries(filename: str, key: str, model: type[T]) -> list[T]:

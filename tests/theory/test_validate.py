@@ -154,3 +154,10 @@ def test_api_raises_theory_error_listing_problems(model_copy) -> None:
     with pytest.raises(bc.TheoryError) as info:
         bc.load_model(models, priors)
     assert any(p.file == "nodes.yaml" and p.entry == "id=faith" for p in info.value.problems)
+
+
+def test_missing_folders_are_named(run_cli, tmp_path) -> None:
+    res = run_cli("validate", "--models", str(tmp_path / "nope"), "--priors", str(tmp_path / "none"))
+    assert res.returncode == 2
+    assert "models folder does not exist" in res.stderr
+    assert "priors folder does not exist" in res.stderr
