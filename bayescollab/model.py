@@ -66,7 +66,7 @@ class Distribution(Mapping[str, float]):
 
     def __repr__(self) -> str:
         body = ", ".join(f"{s}: {p:.4f}" for s, p in self._probs.items())
-        cond = ", ".join(f"{k}={v}" for k, v in {**self.evidence}.items())
+        cond = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
         dos = ", ".join(f"do({k}={v})" for k, v in self.do.items())
         given = "; ".join(x for x in (cond, dos) if x)
         return f"P({self.target} | {given or 'nothing'}) = {{{body}}}"
