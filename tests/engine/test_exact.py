@@ -118,3 +118,26 @@ def test_impossible_evidence_raises_not_nan() -> None:
     )
     with pytest.raises(ImpossibleEvidenceError, match="probability 0"):
         query_joint(net, ["a"], evidence={"b": 1})
+
+
+@settings(max_examples=60, deadline=None)
+@given(seed=st.integers(0, 100_000), n_ops=st.integers(1, 7), n_labels=st.integers(1, 7))
+def test_matmul_executor_equals_einsum(seed: int, n_ops: int, n_labels: int) -> None:
+    """The BLAS-shaped executor gives einsum's answer for any labelled product and output."""
+    import opt_einsum
+
+    from bayescollab.engine.exact import execute_path
+
+    rng = np.random.default_rng(seed)
+    labels = "abcdefg"[:n_labels]
+    sizes = {c: int(rng.integers(1, 4)) for c in labels}
+    subs = [
+        "".join(rng.choice(list(labels), size=int(rng.integers(0, min(4, n_labels + 1))), replace=False))
+        for _ in range(n_ops)
+    ]
+    used = sorted(set("".join(subs)))
+    output = "".join(c for c in used if rng.random() < 0.4)
+    ops = [rng.random([sizes[c] for c in s]) for s in subs]
+    expr = ",".join(subs) + "->" + output
+    path, _ = opt_einsum.contract_path(expr, *ops, optimize="greedy")
+    np.testing.assert_allclose(execute_path(expr, ops, path), np.einsum(expr, *ops), rtol=1e-10, atol=1e-12)
