@@ -113,12 +113,17 @@ def _top(model: Model, target: str, evidence: Mapping[str, str], do: Mapping[str
     return model.query(target, evidence=evidence, do=do)[states[-1]]
 
 
-def _chains(model: Model, source: str, target: str, limit: int) -> list[list[ChainLink]]:
+def _chains(
+    model: Model,
+    graph: nx.DiGraph,
+    weights: Mapping[tuple[str, str], float],
+    source: str,
+    target: str,
+    limit: int,
+) -> list[list[ChainLink]]:
     theory = model.theory
-    graph = nx.DiGraph([e.key for e in theory.edges])
     if source not in graph or target not in graph or limit <= 0:
         return []
-    weights = {e.key: float(model.theta[model.theta_spec.index(weight_name(*e.key))]) for e in theory.edges}
     edges = {e.key: e for e in theory.edges}
     scored = []
     for path in nx.all_simple_paths(graph, source, target, cutoff=MAX_CHAIN_LENGTH):
@@ -161,6 +166,10 @@ def explain(
     top = model.states(target)[-1]
     base = prior[top]
     full = posterior[top]
+    graph = nx.DiGraph([e.key for e in model.theory.edges])
+    weights = {
+        e.key: float(model.theta[model.theta_spec.index(weight_name(*e.key))]) for e in model.theory.edges
+    }
     contributions = []
     items = [("evidence", k, v) for k, v in evidence.items()] + [("do", k, v) for k, v in do.items()]
     for kind, node, state in items:
@@ -178,7 +187,7 @@ def explain(
                 kind=kind,
                 alone=alone,
                 leave_one_out=full - without,
-                chains=_chains(model, node, target, max_chains),
+                chains=_chains(model, graph, weights, node, target, max_chains),
             )
         )
     contributions.sort(key=lambda c: -abs(c.leave_one_out))

@@ -9,6 +9,7 @@ records behind each parameter (:mod:`bayescollab.elicit.grades`). ``learn`` upda
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Literal
 
 import numpy as np
@@ -50,11 +51,16 @@ class ThetaSpec:
     def names(self) -> list[str]:
         return [p.name for p in self.parameters]
 
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {p.name: i for i, p in enumerate(self.parameters)}
+
     def index(self, name: str) -> int:
-        for i, p in enumerate(self.parameters):
-            if p.name == name:
-                return i
-        raise KeyError(f"no θ component {name!r}; components look like {self.names[:3]}")
+        """Position of component ``name`` in θ (CPT derivation looks this up per link)."""
+        try:
+            return self._positions[name]
+        except KeyError:
+            raise KeyError(f"no θ component {name!r}; components look like {self.names[:3]}") from None
 
     def prior_mean(self) -> np.ndarray:
         return np.array([p.mean for p in self.parameters], dtype=float)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import pairwise
 
 from bayescollab.theory.schema import (
@@ -144,7 +144,7 @@ def derive_edges(
         if nodes[parent].order <= nodes[child].order:
             forward.append(edge)
         else:
-            backward.append(Edge(**{**edge.__dict__, "feedback_reason": reasons.get((parent, child))}))
+            backward.append(replace(edge, feedback_reason=reasons.get((parent, child))))
     order = {nid: spec.order for nid, spec in nodes.items()}
     forward.sort(key=lambda e: (order[e.child], order[e.parent]))
     backward.sort(key=lambda e: (order[e.parent], order[e.child]))

@@ -15,8 +15,6 @@ Stage = Literal["early", "mid-life", "atemporal", "performance"]
 EvidenceStage = Literal["initial_review", "refinement", "empirical", "action_statement"]
 NodeKind = Literal["context", "mechanism", "outcome"]
 
-EVIDENCE_STAGES: tuple[str, ...] = ("initial_review", "refinement", "empirical", "action_statement")
-
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
