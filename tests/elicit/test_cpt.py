@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import bayescollab as bc
-from bayescollab.elicit.cpt import CPT_SUM_ATOL, derive_cpts, ordered_probit
+from bayescollab.elicit.cpt import CPT_SUM_ATOL, derive_cpts, ordered_probit, ordinal_scores
 from bayescollab.elicit.theta import weight_name
 
 SETTINGS = settings(
@@ -62,6 +62,9 @@ def test_links_stay_monotone_in_the_cpt(model: bc.Model, data) -> None:
     parents = theory.parents(edge.child)
     axis = 1 + parents.index(edge.parent)
     table = model.cpts[edge.child]
+    # "up" follows the parent's scores (ambition: realistic is the good end), not its listing
+    order = np.argsort(ordinal_scores(theory.nodes[edge.parent]), kind="stable")
+    table = np.take(table, order, axis=axis)
     cdf = np.cumsum(table, axis=0)[:-1]  # P(child <= k)
     step = np.diff(cdf, axis=axis)
     w = model.theta[model.theta_spec.index(weight_name(edge.parent, edge.child))]
