@@ -6,7 +6,7 @@ A :class:`Model` is immutable: queries, interventions and explanations never cha
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -16,6 +16,7 @@ import numpy as np
 import xarray as xr
 
 from bayescollab import __version__
+from bayescollab._random import RandomSeed
 from bayescollab._validate import (
     check_disjoint,
     check_node,
@@ -25,6 +26,7 @@ from bayescollab._validate import (
 from bayescollab.elicit.cpt import derive_cpts
 from bayescollab.elicit.settings import ElicitationSettings, load_settings
 from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
+from bayescollab.engine.batch import draws_per_chunk, query_cases
 from bayescollab.engine.exact import Network, query_joint
 from bayescollab.errors import UnknownNameError
 from bayescollab.theory.load import Theory, load_theory
@@ -237,6 +239,173 @@ class Model:
             dims=tuple(targets),
             coords={t: self._states[t] for t in targets},
             name="P(" + ", ".join(targets) + ")",
+            attrs={
+                "evidence": repr(dict(evidence or {})),
+                "do": repr(dict(do or {})),
+                "bayescollab_version": __version__,
+            },
+        )
+
+    # ------------------------------------------------------------------ many questions at once
+    def query_batch(
+        self,
+        target: str,
+        cases: Sequence[Mapping[str, str | None]] | Any,
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+    ) -> xr.DataArray:
+        """P(target | case) for many evidence cases in one call, dims ``("case", target)``.
+
+        ``cases`` is a list of ``{node: state}`` dicts or a pandas DataFrame with one column per
+        node; a missing key, ``None`` or a blank/NaN cell means that case did not observe the
+        node. ``evidence`` and ``do`` apply to every case. When the observed nodes and the
+        target have a small joint, that joint is contracted once and every case is a lookup.
+        """
+        check_node(target, self.nodes)
+        labels, observed = self._case_columns(cases)
+        ev, dos, _ = self._prepare(evidence, do, None)
+        check_disjoint(cases=observed, evidence=ev, do=dos)
+        if target in observed:
+            raise ValueError(f"the target {target!r} is also a column of the cases; drop it from the cases")
+        probs = query_cases(self._net, [target], observed=observed, evidence=ev, do=dos)
+        return xr.DataArray(
+            probs,
+            dims=("case", target),
+            coords={"case": labels, target: self._states[target]},
+            name=f"P({target} | case)",
+            attrs={
+                "evidence": repr(dict(evidence or {})),
+                "do": repr(dict(do or {})),
+                "bayescollab_version": __version__,
+            },
+        )
+
+    def _case_columns(self, cases: Any) -> tuple[list, dict[str, np.ndarray]]:
+        """Cases (dicts or a DataFrame) -> case labels and state indices per node (-1 = unobserved)."""
+        if hasattr(cases, "to_dict") and hasattr(cases, "columns"):  # a pandas DataFrame
+            labels = list(cases.index)
+            records = cases.to_dict(orient="records")
+        else:
+            records = [dict(c) for c in cases]
+            labels = list(range(len(records)))
+        if not records:
+            raise ValueError("no cases given; expected at least one {node: state} case")
+        columns = sorted({k for r in records for k in r})
+        observed: dict[str, np.ndarray] = {}
+        for node in columns:
+            check_node(node, self.nodes)
+            states = self._states[node]
+            idx = np.full(len(records), -1, dtype=int)
+            for i, r in enumerate(records):
+                value = r.get(node)
+                if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
+                    continue
+                if str(value) not in states:
+                    raise UnknownNameError(f"state of {node!r} in case {labels[i]!r}", str(value), states)
+                idx[i] = states.index(str(value))
+            observed[node] = idx
+        return labels, observed
+
+    def sweep(
+        self,
+        target: str,
+        nodes: Sequence[str],
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+    ) -> xr.DataArray:
+        """P(target | every combination of ``nodes``' states), dims ``(*nodes, target)``.
+
+        One contraction of the joint over ``nodes`` and the target; a combination the model
+        rules out (probability 0) raises, naming it.
+        """
+        check_node(target, self.nodes)
+        for n in nodes:
+            check_node(n, self.nodes)
+        grid = np.array(np.meshgrid(*[range(len(self._states[n])) for n in nodes], indexing="ij"))
+        flat = {n: grid[i].ravel() for i, n in enumerate(nodes)}
+        ev, dos, _ = self._prepare(evidence, do, None)
+        check_disjoint(swept=list(nodes), evidence=ev, do=dos)
+        probs = query_cases(self._net, [target], observed=flat, evidence=ev, do=dos)
+        shape = [len(self._states[n]) for n in nodes] + [len(self._states[target])]
+        return xr.DataArray(
+            probs.reshape(shape),
+            dims=(*nodes, target),
+            coords={n: self._states[n] for n in (*nodes, target)},
+            name=f"P({target} | " + ", ".join(nodes) + ")",
+            attrs={
+                "evidence": repr(dict(evidence or {})),
+                "do": repr(dict(do or {})),
+                "bayescollab_version": __version__,
+            },
+        )
+
+    def sample_theta(self, n: int, *, seed: RandomSeed = None) -> np.ndarray:
+        """``n`` draws of θ from the prior elicited in ``priors/``, shape (n, P)."""
+        return self.theta_spec.sample_prior(n, seed)
+
+    def draw_network(self, theta: np.ndarray, nodes: Sequence[str] | None = None) -> Network:
+        """A network whose CPTs carry a leading draw axis: one network per row of ``theta``.
+
+        Only ``nodes`` get their CPTs derived per draw (default: all); the others repeat the
+        model's own tables without copying, which is safe when a query never reaches them.
+        """
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[1] != len(self.theta_spec):
+            raise ValueError(
+                f"theta draws have shape {theta.shape}; expected (draws, {len(self.theta_spec)})"
+            )
+        derived = derive_cpts(self.theory, self.theta_spec, theta, nodes=nodes)
+        cpts = {
+            n: derived[n] if n in derived else np.broadcast_to(t, (len(theta), *t.shape))
+            for n, t in self.cpts.items()
+        }
+        return Network(self._net.order, self._net.parents, cpts, draw_shape=(len(theta),))
+
+    def query_draws(
+        self,
+        target: str,
+        theta: np.ndarray | None = None,
+        *,
+        n_draws: int | None = None,
+        seed: RandomSeed = None,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> xr.DataArray:
+        """P(target | evidence) under each of many parameter draws θ, dims ``("draw", target)``.
+
+        Pass the draws as ``theta`` (shape (D, P), e.g. a ``learn`` posterior) or ask for
+        ``n_draws`` from the prior with ``seed``. The draws ride on the CPT tensors through one
+        planned contraction, in chunks sized to a memory budget; ``progress(done, total)`` is
+        called after each chunk.
+        """
+        check_node(target, self.nodes)
+        if (theta is None) == (n_draws is None):
+            raise ValueError(
+                "give either theta (an array of draws) or n_draws (to draw from the prior), not both"
+            )
+        theta = self.sample_theta(n_draws, seed=seed) if theta is None else np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[1] != len(self.theta_spec):
+            raise ValueError(
+                f"theta draws have shape {theta.shape}; expected (draws, {len(self.theta_spec)})"
+            )
+        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
+        needed = sorted(self._net.ancestors([target, *ev, *virt, *dos], frozenset(dos)) - set(dos))
+        chunk = draws_per_chunk(self._net, [target], evidence=ev, do=dos, virtual_evidence=virt)
+        parts = []
+        for start in range(0, len(theta), chunk):
+            net = self.draw_network(theta[start : start + chunk], nodes=needed)
+            parts.append(query_joint(net, [target], evidence=ev, do=dos, virtual_evidence=virt))
+            if progress is not None:
+                progress(min(start + chunk, len(theta)), len(theta))
+        return xr.DataArray(
+            np.concatenate(parts, axis=0),
+            dims=("draw", target),
+            coords={"draw": np.arange(len(theta)), target: self._states[target]},
+            name=f"P({target})",
             attrs={
                 "evidence": repr(dict(evidence or {})),
                 "do": repr(dict(do or {})),

@@ -17,7 +17,8 @@ softens the parents' grip. kappa and w0 live in ``priors/``. No table is typed b
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from scipy.special import ndtr, ndtri
@@ -61,65 +62,130 @@ def parent_scores(theory: Theory, parent: str, child: str) -> np.ndarray:
     raise CPTError(f"nominal parent {parent!r} of {child!r} has no scoring rule")
 
 
-def ordered_probit(eta: np.ndarray, sigma: float, n_states: int) -> np.ndarray:
-    """Probabilities of ``n_states`` ordered states given latent drive ``eta``; new last axis."""
+class ArrayOps:
+    """The handful of array operations the CPT family needs, for numpy or PyTensor.
+
+    One implementation of the family serves both backends, so the CPTs the numpy engine
+    queries and the ones the PyTensor likelihood differentiates cannot drift apart.
+    """
+
+    def __init__(self, xp: Any, ndtr: Callable, clip: Callable, pad_right: Callable, constant: Callable):
+        self.xp = xp
+        self.ndtr = ndtr
+        self.clip = clip
+        #: ``pad_right(x, n)``: ``x`` with ``n`` trailing broadcast axes
+        self.pad_right = pad_right
+        #: ``constant(table, theta)``: a θ-free table repeated over θ's draw axes
+        self.constant = constant
+
+
+NUMPY_OPS = ArrayOps(
+    np,
+    ndtr,
+    np.clip,
+    lambda x, n: np.reshape(x, (*np.shape(x), *([1] * n))),
+    lambda table, theta: np.broadcast_to(table, (*np.shape(theta)[:-1], *table.shape)).copy(),
+)
+
+
+def pytensor_ops() -> ArrayOps:
+    """Array operations on PyTensor variables (imported on demand: numpy users need not pay)."""
+    import pytensor.tensor as pt
+
+    return ArrayOps(
+        pt,
+        lambda x: 0.5 * pt.erfc(-x / np.sqrt(2.0)),
+        pt.clip,
+        pt.shape_padright,
+        lambda table, theta: pt.as_tensor(table),
+    )
+
+
+def ordered_probit(eta, sigma, n_states: int, ops: ArrayOps = NUMPY_OPS):
+    """Probabilities of ``n_states`` ordered states given latent drive ``eta``; new last axis.
+
+    ``sigma`` broadcasts against ``eta`` (a scalar, or one value per leading draw).
+    """
+    xp = ops.xp
     z = ndtri(np.arange(1, n_states) / n_states)
-    cdf = ndtr(z - np.asarray(eta, dtype=float)[..., None] / sigma)
-    lower = np.concatenate([np.zeros_like(cdf[..., :1]), cdf], axis=-1)
-    upper = np.concatenate([cdf, np.ones_like(cdf[..., :1])], axis=-1)
-    return np.clip(upper - lower, 0.0, 1.0)
+    cdf = ops.ndtr(z - (eta / sigma)[..., None])
+    lower = xp.concatenate([xp.zeros_like(cdf[..., :1]), cdf], axis=-1)
+    upper = xp.concatenate([cdf, xp.ones_like(cdf[..., :1])], axis=-1)
+    return ops.clip(upper - lower, 0.0, 1.0)
 
 
-def node_cpt(theory: Theory, spec: ThetaSpec, theta: np.ndarray, node: str) -> np.ndarray:
-    """CPT of ``node`` as an array of shape (card(node), *card(parents)) in pgmpy's order."""
+def _axis_shape(n_batch: int, n_parents: int, axis: int, card: int) -> tuple[int, ...]:
+    """Broadcast shape putting ``card`` on parent ``axis`` after ``n_batch`` draw axes."""
+    shape = [1] * (n_batch + n_parents)
+    shape[n_batch + axis] = card
+    return tuple(shape)
+
+
+def node_cpt(theory: Theory, spec: ThetaSpec, theta, node: str, ops: ArrayOps = NUMPY_OPS):
+    """CPT of ``node``: shape (*draws, card(node), *card(parents)), in pgmpy's order.
+
+    ``theta`` has shape (P,) or (*draws, P); leading draw axes carry through, so a thousand
+    parameter draws cost one vectorised pass instead of a thousand Python loops.
+    """
+    xp = ops.xp
     child = theory.nodes[node]
     parents = theory.parents(node)
     k = len(child.states)
+    n_batch = theta.ndim - 1
     if not parents:
-        return np.full(k, 1.0 / k)
+        return ops.constant(np.full(k, 1.0 / k), theta)
+
+    def param(name: str):
+        return ops.pad_right(theta[..., spec.index(name)], len(parents))
+
     cards = [len(theory.nodes[p].states) for p in parents]
-    eta = np.zeros(cards)
-    total = spec.baseline_weight
     scores = {p: parent_scores(theory, p, node) for p in parents}
+    eta = 0.0
+    total = spec.baseline_weight
     for axis, p in enumerate(parents):
-        shape = [1] * len(parents)
-        shape[axis] = cards[axis]
-        w = theta[spec.index(weight_name(p, node))]
-        eta = eta + w * scores[p].reshape(shape)
-        total = total + abs(w)
+        w = param(weight_name(p, node))
+        eta = eta + w * scores[p].reshape(_axis_shape(n_batch, len(parents), axis, cards[axis]))
+        total = total + xp.abs(w)
     for inter in theory.interactions:
         if inter.child != node:
             continue
         a, b = parents.index(inter.modifier), parents.index(inter.parent)
-        shape_a = [1] * len(parents)
-        shape_a[a] = cards[a]
-        shape_b = [1] * len(parents)
-        shape_b[b] = cards[b]
-        v = theta[spec.index(interaction_name(inter.modifier, inter.parent, node))]
-        eta = eta + v * scores[inter.modifier].reshape(shape_a) * scores[inter.parent].reshape(shape_b)
-        total = total + abs(v)
+        v = param(interaction_name(inter.modifier, inter.parent, node))
+        s_a = scores[inter.modifier].reshape(_axis_shape(n_batch, len(parents), a, cards[a]))
+        s_b = scores[inter.parent].reshape(_axis_shape(n_batch, len(parents), b, cards[b]))
+        eta = eta + v * s_a * s_b
+        total = total + xp.abs(v)
     eta = spec.latent_scale * eta / total
-    sigma = theta[spec.index(noise_name(node))]
-    if not sigma > 0:
-        raise CPTError(f"noise for {node!r} is {sigma}; expected a positive number")
-    probs = ordered_probit(eta, sigma, k)  # (*cards, k)
-    return np.moveaxis(probs, -1, 0)
+    sigma = param(noise_name(node))
+    if isinstance(sigma, np.ndarray) and not np.all(sigma > 0):
+        raise CPTError(f"noise for {node!r} is {np.min(sigma)}; expected a positive number")
+    probs = ordered_probit(eta, sigma, k, ops)  # (*draws, *cards, k)
+    return xp.moveaxis(probs, -1, n_batch)
 
 
-def derive_cpts(theory: Theory, spec: ThetaSpec, theta: np.ndarray | None = None) -> dict[str, np.ndarray]:
-    """Every node's CPT for parameter vector ``theta`` (default: the prior mean)."""
+def derive_cpts(
+    theory: Theory,
+    spec: ThetaSpec,
+    theta: np.ndarray | None = None,
+    nodes: Sequence[str] | None = None,
+) -> dict[str, np.ndarray]:
+    """Every node's CPT (or those of ``nodes``) for ``theta`` (default: the prior mean).
+
+    ``theta`` of shape (P,) gives tables (card, *parent cards); of shape (D, P), D parameter
+    draws at once, tables (D, card, *parent cards).
+    """
     theta = spec.prior_mean() if theta is None else np.asarray(theta, dtype=float)
-    if theta.shape != (len(spec),):
-        raise CPTError(f"theta has shape {theta.shape}; expected ({len(spec)},)")
-    cpts = {node: node_cpt(theory, spec, theta, node) for node in theory.nodes}
+    if theta.ndim not in (1, 2) or theta.shape[-1] != len(spec):
+        raise CPTError(f"theta has shape {theta.shape}; expected ({len(spec)},) or (draws, {len(spec)})")
+    cpts = {node: node_cpt(theory, spec, theta, node) for node in (theory.nodes if nodes is None else nodes)}
     for node, table in cpts.items():
-        check_cpt(node, table)
+        check_cpt(node, table, draw_axes=theta.ndim - 1)
     return cpts
 
 
-def check_cpt(node: str, table: np.ndarray) -> None:
+def check_cpt(node: str, table: np.ndarray, draw_axes: int = 0) -> None:
     """Raise :class:`CPTError` unless every column of ``table`` is a distribution."""
-    sums = table.sum(axis=0)
+    sums = table.sum(axis=draw_axes)
     bad = np.argwhere(np.abs(sums - 1.0) > CPT_SUM_ATOL)
     if bad.size:
         idx = tuple(bad[0])

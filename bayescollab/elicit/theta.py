@@ -14,6 +14,7 @@ from typing import Literal
 
 import numpy as np
 
+from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab.elicit.grades import EvidenceSummary, summarise_edge, summarise_records
 from bayescollab.elicit.settings import ElicitationSettings
 from bayescollab.theory.load import Theory
@@ -70,6 +71,32 @@ class ThetaSpec:
 
     def __len__(self) -> int:
         return len(self.parameters)
+
+    @cached_property
+    def noise_mask(self) -> np.ndarray:
+        """True where θ's component is a node noise scale (positive; log-normal prior)."""
+        return np.array([p.kind == "noise" for p in self.parameters])
+
+    def lognormal_noise(self) -> tuple[np.ndarray, np.ndarray]:
+        """(mu, s) of the log-normal priors on noise, matching each one's elicited mean and sd."""
+        mean, sd = self.prior_mean()[self.noise_mask], self.prior_sd()[self.noise_mask]
+        s2 = np.log1p((sd / mean) ** 2)
+        return np.log(mean) - s2 / 2, np.sqrt(s2)
+
+    def sample_prior(self, n: int, seed: RandomSeed = None) -> np.ndarray:
+        """``n`` draws of θ from its prior, shape (n, P).
+
+        Weights and interactions are normal with the elicited mean and sd. Noise scales must
+        stay positive, so they are log-normal with the same mean and sd (the PyMC model of
+        ``learn`` uses the same distributions).
+        """
+        if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+            raise ValueError(f"number of draws must be a positive integer; got {n}")
+        rng = get_random_generator(seed)
+        draws = rng.normal(self.prior_mean(), self.prior_sd(), size=(n, len(self)))
+        mu, s = self.lognormal_noise()
+        draws[:, self.noise_mask] = rng.lognormal(mu, s, size=(n, int(self.noise_mask.sum())))
+        return draws
 
 
 def weight_name(parent: str, child: str) -> str:

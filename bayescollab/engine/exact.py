@@ -28,20 +28,27 @@ EVIDENCE_ZERO_ATOL = 1e-300
 class Network:
     """The plain-array view of a discrete Bayesian network used by the contraction.
 
-    ``cpts[node]`` has shape ``(card(node), *card(parents[node]))``.
+    ``cpts[node]`` has shape ``(*draw_shape, card(node), *card(parents[node]))``. A network
+    with ``draw_shape == (D,)`` is D networks of one structure (D parameter draws θ) that
+    every query answers at once: the draw axis rides on the CPT tensors.
     """
 
     order: tuple[str, ...]
     parents: Mapping[str, tuple[str, ...]]
     cpts: Mapping[str, np.ndarray]
+    draw_shape: tuple[int, ...] = ()
+
+    def __post_init__(self) -> None:
+        if len(self.draw_shape) > 1:
+            raise ValueError(f"draw_shape is {self.draw_shape}; expected () or (draws,)")
 
     @cached_property
     def signature(self) -> tuple:
         """Structure and cardinalities: what a contraction plan depends on."""
-        return tuple((n, self.parents[n], self.cpts[n].shape) for n in self.order)
+        return tuple((n, self.parents[n], self.cpts[n].shape[len(self.draw_shape) :]) for n in self.order)
 
     def card(self, node: str) -> int:
-        return self.cpts[node].shape[0]
+        return self.cpts[node].shape[len(self.draw_shape)]
 
     def ancestors(self, nodes: Sequence[str], cut: frozenset[str] = frozenset()) -> set[str]:
         """``nodes`` and all their ancestors, not walking into the parents of ``cut`` nodes."""
@@ -63,25 +70,38 @@ def _one_hot(size: int, index: int) -> np.ndarray:
     return vec
 
 
-#: How many randomised greedy orders opt_einsum tries per plan (plans are cached per query shape).
-PATH_SEARCH_REPEATS = 64
+#: How many randomised greedy orders opt_einsum tries per plan (plans are cached per query shape),
+#: and the most seconds it may spend. On the headline query 64 trials found plans of 1.2-1.5e8
+#: multiply-adds, 256 trials 7.3e7, and 8,192 trials nothing better (docs/performance.md).
+PATH_SEARCH_REPEATS = 256
+PATH_SEARCH_SECONDS = 2.0
 _PATH_CACHE_SIZE = 512
-_path_cache: dict[tuple, list] = {}
+_path_cache: dict[tuple, Plan] = {}
 
 
-def _cached_path(key: tuple, expr: str, operands: list[np.ndarray]) -> list:
+@dataclass(frozen=True)
+class Plan:
+    """A contraction order and what it costs (per draw when CPTs carry a draw axis)."""
+
+    path: list
+    multiply_adds: float
+    largest_intermediate: int
+
+
+def _cached_path(key: tuple, expr: str, shapes: list[tuple[int, ...]]) -> Plan:
     """Plan once per (network, query shape): which targets, which nodes observed / intervened."""
-    path = _path_cache.get(key)
-    if path is None:
-        if len(operands) < 3:
-            path = [tuple(range(len(operands)))]
+    plan = _path_cache.get(key)
+    if plan is None:
+        if len(shapes) < 3:
+            plan = Plan([tuple(range(len(shapes)))], float(np.prod(max(shapes, key=len))), 0)
         else:
-            optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS)
-            path, _ = opt_einsum.contract_path(expr, *operands, optimize=optimizer)
+            optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS, max_time=PATH_SEARCH_SECONDS)
+            path, info = opt_einsum.contract_path(expr, *shapes, optimize=optimizer, shapes=True)
+            plan = Plan(path, float(info.opt_cost), int(info.largest_intermediate))
         if len(_path_cache) >= _PATH_CACHE_SIZE:
             _path_cache.pop(next(iter(_path_cache)))
-        _path_cache[key] = path
-    return path
+        _path_cache[key] = plan
+    return plan
 
 
 def _sum_out(arr: np.ndarray, idx: str, keep: set[str]) -> tuple[np.ndarray, str]:
@@ -143,6 +163,75 @@ def execute_path(expr: str, operands: Sequence[np.ndarray], path: Sequence[tuple
     return np.transpose(arr, [idx.index(c) for c in output]) if output else arr
 
 
+def _batch_bucket(size: int) -> int:
+    """Plans differ with the batch size; bucket it by powers of two so sizes share plans."""
+    return int(np.ceil(np.log2(max(size, 1))))
+
+
+@dataclass(frozen=True)
+class Contraction:
+    """One query written as an einsum over the needed CPTs, with its cached plan."""
+
+    expr: str
+    operands: list[np.ndarray]
+    plan: Plan | None
+    n_lead: int  # leading draw / batch axes of the output
+    clamped: Mapping[str, int]
+
+
+def build_contraction(
+    net: Network,
+    targets: Sequence[str],
+    *,
+    evidence: Mapping[str, int] | None = None,
+    do: Mapping[str, int] | None = None,
+    virtual_evidence: Mapping[str, np.ndarray] | None = None,
+) -> Contraction:
+    """Slice the CPTs by the evidence, keep only the needed ones, and plan (or reuse) the order."""
+    evidence = dict(evidence or {})
+    do = dict(do or {})
+    virtual = {k: np.asarray(v, dtype=float) for k, v in (virtual_evidence or {}).items()}
+    batch_sizes = {v.shape[0] for v in virtual.values() if v.ndim == 2}
+    if len(batch_sizes) > 1:
+        raise ValueError(f"batched likelihoods disagree on the batch size: {sorted(batch_sizes)}")
+    clamped = {**evidence, **do}
+    needed = net.ancestors([*targets, *evidence, *virtual, *do], frozenset(do))
+    symbols = {node: opt_einsum.get_symbol(i) for i, node in enumerate(net.order)}
+    draw_ix = opt_einsum.get_symbol(len(net.order)) if net.draw_shape else ""
+    batch_ix = opt_einsum.get_symbol(len(net.order) + 1) if batch_sizes else ""
+    lead = (slice(None),) * len(net.draw_shape)
+    operands: list[np.ndarray] = []
+    subscripts: list[str] = []
+    plan_shapes: list[tuple[int, ...]] = []
+    for node in net.order:
+        if node not in needed or node in do:
+            continue  # an intervened node's CPT is replaced by a point mass: nothing to multiply
+        variables = (node, *net.parents[node])
+        table = np.asarray(net.cpts[node][lead + tuple(clamped.get(v, slice(None)) for v in variables)])
+        operands.append(table)
+        subscripts.append(draw_ix + "".join(symbols[v] for v in variables if v not in clamped))
+        plan_shapes.append(table.shape[len(lead) :])
+    for node, likelihood in virtual.items():
+        operands.append(likelihood)
+        subscripts.append((batch_ix if likelihood.ndim == 2 else "") + symbols[node])
+        plan_shapes.append(likelihood.shape)
+    output = draw_ix + batch_ix + "".join(symbols[t] for t in targets if t not in clamped)
+    expr = ",".join(subscripts) + "->" + output
+    plan = None
+    if operands:
+        key = (
+            net.signature,
+            tuple(targets),
+            tuple(sorted(evidence)),
+            tuple(sorted(do)),
+            tuple(sorted((k, v.ndim) for k, v in virtual.items())),
+            _batch_bucket(next(iter(batch_sizes))) if batch_sizes else None,
+        )
+        # planned for one draw: every CPT carries the draw axis, so it scales all steps alike
+        plan = _cached_path(key, expr.replace(draw_ix, "") if draw_ix else expr, plan_shapes)
+    return Contraction(expr, operands, plan, len(draw_ix) + len(batch_ix), clamped)
+
+
 def contract_joint(
     net: Network,
     targets: Sequence[str],
@@ -150,56 +239,31 @@ def contract_joint(
     evidence: Mapping[str, int] | None = None,
     do: Mapping[str, int] | None = None,
     virtual_evidence: Mapping[str, np.ndarray] | None = None,
-) -> tuple[np.ndarray, float]:
+) -> tuple[np.ndarray, np.ndarray]:
     """Unnormalised joint over ``targets`` with the evidence applied, and its total mass.
 
     Hard evidence and interventions slice the CPTs (the clamped variables leave the
-    contraction); virtual evidence enters as one extra vector factor per node. Returns
-    ``(table, p_evidence)`` where ``table`` has one axis per target in the given order and
-    ``p_evidence`` is the probability of the evidence under the intervened network.
+    contraction); virtual evidence enters as one extra vector factor per node. A likelihood of
+    shape ``(B, card)`` instead of ``(card,)`` gives B evidence cases at once (one batch
+    axis shared by all such factors).
+
+    Returns ``(table, p_evidence)``. ``table`` has axes ``(*draws, *batch, *targets)``: the
+    network's draw axis if it has one, then the batch axis if any likelihood is batched, then
+    one axis per target in the given order. ``p_evidence`` (axes ``(*draws, *batch)``) is the
+    probability of the evidence under the intervened network.
     """
-    evidence = dict(evidence or {})
-    do = dict(do or {})
-    virtual_evidence = dict(virtual_evidence or {})
-    clamped = {**evidence, **do}
-    cut = frozenset(do)
-    needed = net.ancestors([*targets, *evidence, *virtual_evidence, *do], cut)
-    symbols = {node: opt_einsum.get_symbol(i) for i, node in enumerate(net.order)}
-    operands: list[np.ndarray] = []
-    subscripts: list[str] = []
-    for node in net.order:
-        if node not in needed:
-            continue
-        if node in do:
-            continue  # an intervened node's CPT is replaced by a point mass: nothing to multiply
-        variables = (node, *net.parents[node])
-        index = tuple(clamped.get(v, slice(None)) for v in variables)
-        operands.append(np.asarray(net.cpts[node][index]))
-        subscripts.append("".join(symbols[v] for v in variables if v not in clamped))
-    for node, likelihood in virtual_evidence.items():
-        operands.append(np.asarray(likelihood, dtype=float))
-        subscripts.append(symbols[node])
-    free_targets = [t for t in targets if t not in clamped]
-    output = "".join(symbols[t] for t in free_targets)
-    expr = ",".join(subscripts) + "->" + output
-    key = (
-        net.signature,
-        tuple(targets),
-        tuple(sorted(evidence)),
-        tuple(sorted(do)),
-        tuple(sorted(virtual_evidence)),
-    )
-    if operands:
-        table = execute_path(expr, operands, _cached_path(key, expr, operands))
-        table = np.asarray(table, dtype=float)
+    c = build_contraction(net, targets, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+    if c.plan is not None:
+        table = np.asarray(execute_path(c.expr, c.operands, c.plan.path), dtype=float)
     else:  # every needed node is clamped
-        table = np.array(1.0)
-    mass = float(table.sum())
+        table = np.ones(tuple(net.draw_shape))
+    mass = table.sum(axis=tuple(range(c.n_lead, table.ndim)))
     # put clamped targets back as one-hot axes, in the requested order
     full = table
-    for axis, t in enumerate(targets):
-        if t in clamped:
-            full = np.expand_dims(full, axis) * _one_hot(net.card(t), clamped[t]).reshape(
+    for pos, t in enumerate(targets):
+        if t in c.clamped:
+            axis = c.n_lead + pos
+            full = np.expand_dims(full, axis) * _one_hot(net.card(t), c.clamped[t]).reshape(
                 [-1 if i == axis else 1 for i in range(full.ndim + 1)]
             )
     return full, mass
@@ -213,12 +277,18 @@ def query_joint(
     do: Mapping[str, int] | None = None,
     virtual_evidence: Mapping[str, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Normalised joint posterior over ``targets``; raises if the evidence is impossible."""
+    """Normalised joint posterior over ``targets`` (axes as :func:`contract_joint`'s table).
+
+    Raises :class:`ImpossibleEvidenceError` if the evidence has zero probability (for any draw
+    or case).
+    """
     table, mass = contract_joint(net, targets, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
-    if not mass > EVIDENCE_ZERO_ATOL:
+    if not np.all(mass > EVIDENCE_ZERO_ATOL):
+        where = tuple(int(i) for i in np.argwhere(~(mass > EVIDENCE_ZERO_ATOL))[0])
+        at = f" at draw/case index {where}" if where else ""
         raise ImpossibleEvidenceError(
-            f"the evidence has probability {mass:.3g} under the model, so the posterior is "
-            f"undefined (evidence={dict(evidence or {})}, do={dict(do or {})}, virtual on "
-            f"{sorted(virtual_evidence or {})})"
+            f"the evidence has probability {float(np.min(mass)):.3g} under the model{at}, so the "
+            f"posterior is undefined (evidence={dict(evidence or {})}, do={dict(do or {})}, "
+            f"virtual on {sorted(virtual_evidence or {})})"
         )
-    return table / mass
+    return table / mass.reshape(mass.shape + (1,) * (table.ndim - mass.ndim))
