@@ -104,7 +104,7 @@ def _cached_path(key: tuple, expr: str, shapes: list[tuple[int, ...]]) -> Plan:
     return plan
 
 
-def _sum_out(arr: np.ndarray, idx: str, keep: set[str]) -> tuple[np.ndarray, str]:
+def _sum_out(arr, idx: str, keep: set[str]) -> tuple:
     """Sum away the axes whose labels are not in ``keep``."""
     drop = tuple(i for i, c in enumerate(idx) if c not in keep)
     if not drop:
@@ -112,11 +112,13 @@ def _sum_out(arr: np.ndarray, idx: str, keep: set[str]) -> tuple[np.ndarray, str
     return arr.sum(axis=drop), "".join(c for c in idx if c in keep)
 
 
-def _pair(a: np.ndarray, ai: str, b: np.ndarray, bi: str, keep: set[str]) -> tuple[np.ndarray, str]:
+def _pair(a, ai: str, b, bi: str, keep: set[str], size: Mapping[str, int], matmul=np.matmul) -> tuple:
     """Contract two labelled factors as one batched matrix product, keeping labels in ``keep``.
 
     numpy's einsum runs the network's large, many-index pairwise steps about 15-35 times slower
-    than this transpose-reshape-``matmul`` form, which hands the arithmetic to BLAS.
+    than this transpose-reshape-``matmul`` form, which hands the arithmetic to BLAS. The step
+    only uses ``sum``, ``transpose``, ``reshape`` and ``matmul``, so the same code builds the
+    PyTensor graph (``size`` gives each label's length because symbolic shapes cannot).
     """
     a, ai = _sum_out(a, ai, set(bi) | keep)
     b, bi = _sum_out(b, bi, set(ai) | keep)
@@ -125,24 +127,38 @@ def _pair(a: np.ndarray, ai: str, b: np.ndarray, bi: str, keep: set[str]) -> tup
     summed = [c for c in shared if c not in keep]
     a_only = [c for c in ai if c not in bi]
     b_only = [c for c in bi if c not in ai]
-    size = {**dict(zip(ai, a.shape, strict=True)), **dict(zip(bi, b.shape, strict=True))}
 
     def prod(labels: list[str]) -> int:
         return int(np.prod([size[c] for c in labels], dtype=np.int64))
 
-    at = np.transpose(a, [ai.index(c) for c in batch + a_only + summed])
-    bt = np.transpose(b, [bi.index(c) for c in batch + summed + b_only])
-    out = np.matmul(
-        at.reshape(prod(batch), prod(a_only), prod(summed)),
-        bt.reshape(prod(batch), prod(summed), prod(b_only)),
+    at = a.transpose([ai.index(c) for c in batch + a_only + summed])
+    bt = b.transpose([bi.index(c) for c in batch + summed + b_only])
+    out = matmul(
+        at.reshape((prod(batch), prod(a_only), prod(summed))),
+        bt.reshape((prod(batch), prod(summed), prod(b_only))),
     )
     out_idx = "".join(batch + a_only + b_only)
-    return out.reshape([size[c] for c in out_idx]), out_idx
+    return out.reshape(tuple(size[c] for c in out_idx)), out_idx
 
 
-def execute_path(expr: str, operands: Sequence[np.ndarray], path: Sequence[tuple[int, ...]]) -> np.ndarray:
-    """Run an opt_einsum contraction path with :func:`_pair` steps (same result as ``contract``)."""
+def execute_path(
+    expr: str,
+    operands: Sequence,
+    path: Sequence[tuple[int, ...]],
+    size: Mapping[str, int] | None = None,
+    matmul=np.matmul,
+):
+    """Run an opt_einsum contraction path with :func:`_pair` steps (same result as ``contract``).
+
+    With numpy arrays ``size`` is read from the operands; for PyTensor variables pass the label
+    sizes and ``pytensor.tensor.matmul``.
+    """
     inputs, output = expr.split("->")
+    if size is None:
+        operands = [np.asarray(op) for op in operands]
+        size = {}
+        for op, ix in zip(operands, inputs.split(","), strict=True):
+            size.update(zip(ix, op.shape, strict=True))
     items = list(zip(operands, inputs.split(","), strict=True))
     for step in path:
         picked = [items[i] for i in step]
@@ -151,16 +167,16 @@ def execute_path(expr: str, operands: Sequence[np.ndarray], path: Sequence[tuple
         outside = set(output).union(*(set(ix) for _, ix in items))
         arr, idx = picked[0]
         if len(picked) == 1:
-            arr, idx = _sum_out(np.asarray(arr), idx, outside)
+            arr, idx = _sum_out(arr, idx, outside)
         for j in range(1, len(picked)):
             keep = outside.union(*(set(ix) for _, ix in picked[j + 1 :]))
-            arr, idx = _pair(np.asarray(arr), idx, np.asarray(picked[j][0]), picked[j][1], keep)
+            arr, idx = _pair(arr, idx, picked[j][0], picked[j][1], keep, size, matmul)
         items.append((arr, idx))
     (arr, idx), *rest = items
     for other, other_idx in rest:  # disconnected pieces the path left apart
-        arr, idx = _pair(arr, idx, other, other_idx, set(output))
-    arr, idx = _sum_out(np.asarray(arr), idx, set(output))
-    return np.transpose(arr, [idx.index(c) for c in output]) if output else arr
+        arr, idx = _pair(arr, idx, other, other_idx, set(output), size, matmul)
+    arr, idx = _sum_out(arr, idx, set(output))
+    return arr.transpose([idx.index(c) for c in output]) if output else arr
 
 
 def _batch_bucket(size: int) -> int:

@@ -1,10 +1,13 @@
 """log P(observed | θ) for a batch of partially observed cases, as a differentiable PyTensor graph.
 
-The same CPT family as the numpy engine (:func:`bayescollab.elicit.cpt.node_cpt`, run on
-PyTensor variables) and the same kind of contraction: opt_einsum plans the order once from the
-static shapes, and each pairwise step is a two-operand ``pytensor.tensor.einsum`` (PyTensor's
-own planner would try every order of ~50 operands). Unobserved nodes are summed out exactly,
-so a case that answered only some items still counts in full.
+The same CPT family as the numpy engine (stacked over nodes by
+:class:`bayescollab.elicit.family.CPTFamily`, run on PyTensor variables) and the same kind of
+contraction: opt_einsum plans the order once from the static shapes, and each pairwise step is
+the same transpose-reshape-``matmul`` as the numpy engine
+(:func:`bayescollab.engine.exact.execute_path`). ``pytensor.tensor.einsum`` is not used: with
+~50 operands its planner tries every order, and even pairwise it spends minutes vectorising the
+graph. Unobserved nodes are summed out exactly, so a case that answered only some items still
+counts in full.
 
 Building the graph (:meth:`CaseLogLikelihood.graph`) is separate from compiling it
 (:meth:`CaseLogLikelihood.compile`): a PyMC model puts the graph in a ``Potential``; tests and
@@ -19,9 +22,10 @@ from functools import cached_property
 import numpy as np
 import opt_einsum
 
-from bayescollab.elicit.cpt import node_cpt, pytensor_ops
+from bayescollab.elicit.cpt import pytensor_ops
+from bayescollab.elicit.family import CPTFamily
 from bayescollab.elicit.theta import ThetaSpec
-from bayescollab.engine.exact import PATH_SEARCH_REPEATS, PATH_SEARCH_SECONDS
+from bayescollab.engine.exact import PATH_SEARCH_REPEATS, PATH_SEARCH_SECONDS, execute_path
 from bayescollab.theory.load import Theory
 
 
@@ -95,10 +99,14 @@ class CaseLogLikelihood:
         import pytensor.tensor as pt
 
         ops = pytensor_ops()
-        expr, _, path = self._spec
-        operands = [node_cpt(self.theory, self.spec, theta, n, ops) for n in self.nodes]
+        expr, shapes, path = self._spec
+        tables = CPTFamily(self.theory, self.spec, self.nodes).cpts(theta, ops)
+        operands = [tables[n] for n in self.nodes]
         operands += [pt.as_tensor(v) for v in self.rows.values()]
-        prob = _run_path(expr, operands, path)
+        size: dict[str, int] = {}
+        for ix, shape in zip(expr.split("->")[0].split(","), shapes, strict=True):
+            size.update(zip(ix, shape, strict=True))
+        prob = execute_path(expr, operands, path, size=size, matmul=pt.matmul)
         return pt.log(prob) + self.log_offset
 
     def compile(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
@@ -108,7 +116,8 @@ class CaseLogLikelihood:
 
         theta = pt.vector("theta", shape=(len(self.spec),), dtype="float64")
         total = self.graph(theta).sum()
-        fn = pytensor.function([theta], [total, pt.grad(total, theta)])
+        grad = pt.grad(total, theta, disconnected_inputs="ignore")  # observing only roots: no θ
+        fn = pytensor.function([theta], [total, grad], on_unused_input="ignore")
 
         def value_and_grad(values: np.ndarray) -> tuple[float, np.ndarray]:
             value, grad = fn(np.asarray(values, dtype=float))
@@ -122,51 +131,4 @@ class CaseLogLikelihood:
         import pytensor.tensor as pt
 
         theta = pt.vector("theta", shape=(len(self.spec),), dtype="float64")
-        return pytensor.function([theta], self.graph(theta))
-
-
-_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-
-
-def _einsum(spec: str, *operands):
-    """``pytensor.tensor.einsum`` with the step's labels renamed to the letters it accepts.
-
-    The network has more nodes than there are letters, but a single pairwise step never
-    touches more than 52 of them.
-    """
-    import pytensor.tensor as pt
-
-    labels = list(dict.fromkeys(c for c in spec if c not in ",->"))
-    if len(labels) > len(_LETTERS):
-        raise ValueError(f"a contraction step has {len(labels)} labels; PyTensor's einsum takes at most 52")
-    rename = str.maketrans(dict(zip(labels, _LETTERS, strict=False)))
-    return pt.einsum(spec.translate(rename), *operands)
-
-
-def _run_path(expr: str, operands: list, path: list):
-    """Follow an opt_einsum path with two-operand ``pytensor.tensor.einsum`` steps."""
-    inputs, output = expr.split("->")
-    items = list(zip(operands, inputs.split(","), strict=True))
-    for step in path:
-        picked = [items[i] for i in step]
-        for i in sorted(step, reverse=True):
-            del items[i]
-        outside = set(output).union(*(set(ix) for _, ix in items))
-        arr, idx = picked[0]
-        for j in range(1, len(picked)):
-            other, other_idx = picked[j]
-            keep = outside.union(*(set(ix) for _, ix in picked[j + 1 :]))
-            out_idx = "".join(dict.fromkeys(c for c in idx + other_idx if c in keep))
-            arr, idx = _einsum(f"{idx},{other_idx}->{out_idx}", arr, other), out_idx
-        if len(picked) == 1:
-            out_idx = "".join(c for c in idx if c in outside)
-            arr, idx = _einsum(f"{idx}->{out_idx}", arr), out_idx
-        items.append((arr, idx))
-    (arr, idx), *rest = items
-    for other, other_idx in rest:
-        out_idx = "".join(dict.fromkeys(c for c in idx + other_idx if c in output))
-        arr, idx = _einsum(f"{idx},{other_idx}->{out_idx}", arr, other), out_idx
-    out_idx = "".join(c for c in idx if c in output)
-    if out_idx != idx:
-        arr, idx = _einsum(f"{idx}->{out_idx}", arr), out_idx
-    return arr.transpose([idx.index(c) for c in output]) if output else arr
+        return pytensor.function([theta], self.graph(theta), on_unused_input="ignore")
