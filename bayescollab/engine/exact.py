@@ -18,6 +18,7 @@ from functools import cached_property
 import numpy as np
 import opt_einsum
 
+from bayescollab.engine import plan_store
 from bayescollab.errors import ImpossibleEvidenceError
 
 #: Below this, the probability of the evidence counts as zero.
@@ -75,6 +76,15 @@ def _one_hot(size: int, index: int) -> np.ndarray:
 #: multiply-adds, 256 trials 7.3e7, and 8,192 trials nothing better (docs/performance.md).
 PATH_SEARCH_REPEATS = 256
 PATH_SEARCH_SECONDS = 2.0
+#: The search never costs much more than the plain greedy plan would take to run: it gets
+#: ``PATH_SEARCH_PAYBACK`` times the greedy plan's estimated run time (at
+#: ``EXECUTOR_MADDS_PER_SECOND``), at least ``PATH_SEARCH_MIN_SECONDS``. A cheap query keeps
+#: its greedy plan; without this, 38 marginals of one survey spent 54 s planning and 0.6 s
+#: computing.
+PATH_SEARCH_PAYBACK = 1.0
+PATH_SEARCH_MIN_SECONDS = 0.02
+EXECUTOR_MADDS_PER_SECOND = 2e9
+CHEAP_PLAN_MADDS = 2e6
 _PATH_CACHE_SIZE = 512
 _path_cache: dict[tuple, Plan] = {}
 
@@ -88,16 +98,18 @@ class Plan:
     largest_intermediate: int
 
 
-def _cached_path(key: tuple, expr: str, shapes: list[tuple[int, ...]]) -> Plan:
+def _cached_path(key: tuple, expr: str, shapes: list[tuple[int, ...]], runs: int = 1) -> Plan:
     """Plan once per (network, query shape): which targets, which nodes observed / intervened."""
     plan = _path_cache.get(key)
     if plan is None:
         if len(shapes) < 3:
             plan = Plan([tuple(range(len(shapes)))], float(np.prod(max(shapes, key=len))), 0)
         else:
-            optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS, max_time=PATH_SEARCH_SECONDS)
-            path, info = opt_einsum.contract_path(expr, *shapes, optimize=optimizer, shapes=True)
-            plan = Plan(path, float(info.opt_cost), int(info.largest_intermediate))
+            stored_as = expr if runs == 1 else f"{expr}|draws"  # draw plans get a longer search
+            plan = plan_store.load(stored_as, shapes)
+            if plan is None:
+                plan = _search_path(expr, shapes, runs)
+                plan_store.save(stored_as, shapes, plan)
         if len(_path_cache) >= _PATH_CACHE_SIZE:
             _path_cache.pop(next(iter(_path_cache)))
         _path_cache[key] = plan
@@ -179,6 +191,25 @@ def execute_path(
     return arr.transpose([idx.index(c) for c in output]) if output else arr
 
 
+def _search_path(expr: str, shapes: list[tuple[int, ...]], runs: int = 1) -> Plan:
+    """Greedy plan first; randomised greedy search only when the query is worth the time.
+
+    ``runs``: how many times the plan will run per call (the draws of a θ batch), which
+    scales the search budget.
+    """
+    path, info = opt_einsum.contract_path(expr, *shapes, optimize="greedy", shapes=True)
+    best = Plan(path, float(info.opt_cost), int(info.largest_intermediate))
+    if best.multiply_adds <= CHEAP_PLAN_MADDS:
+        return best
+    budget = PATH_SEARCH_PAYBACK * runs * best.multiply_adds / EXECUTOR_MADDS_PER_SECOND
+    seconds = min(PATH_SEARCH_SECONDS, max(PATH_SEARCH_MIN_SECONDS, budget))
+    optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS, max_time=seconds)
+    path, info = opt_einsum.contract_path(expr, *shapes, optimize=optimizer, shapes=True)
+    if info.opt_cost < best.multiply_adds:
+        best = Plan(path, float(info.opt_cost), int(info.largest_intermediate))
+    return best
+
+
 def _batch_bucket(size: int) -> int:
     """Plans differ with the batch size; bucket it by powers of two so sizes share plans."""
     return int(np.ceil(np.log2(max(size, 1))))
@@ -244,7 +275,12 @@ def build_contraction(
             _batch_bucket(next(iter(batch_sizes))) if batch_sizes else None,
         )
         # planned for one draw: every CPT carries the draw axis, so it scales all steps alike
-        plan = _cached_path(key, expr.replace(draw_ix, "") if draw_ix else expr, plan_shapes)
+        plan = _cached_path(
+            (*key, bool(draw_ix)),
+            expr.replace(draw_ix, "") if draw_ix else expr,
+            plan_shapes,
+            runs=int(np.prod(net.draw_shape)) if draw_ix else 1,
+        )
     return Contraction(expr, operands, plan, len(draw_ix) + len(batch_ix), clamped)
 
 
