@@ -236,6 +236,58 @@ def export(
     typer.echo(f"wrote {path}")
 
 
+InstrumentOpt = Annotated[
+    Path | None,
+    typer.Option("--instrument", help="Instrument CSV (default: instrument.csv beside the theory)."),
+]
+
+
+@app.command()
+@_friendly_errors
+def instrument(
+    csv_template: Annotated[
+        bool, typer.Option("--csv-template", help="Print only the survey CSV header row.")
+    ] = False,
+    check: Annotated[
+        Path | None,
+        typer.Option(
+            "--check",
+            metavar="SURVEY.csv",
+            help="Read a survey CSV against the instrument: summarise it or list its problems.",
+        ),
+    ] = None,
+    as_json: JsonOpt = False,
+    instrument_file: InstrumentOpt = None,
+    models: ModelsOpt = None,
+) -> None:
+    """The survey instrument: the questionnaire by node, or the CSV header respondents fill in."""
+    from bayescollab.survey.ingest import describe_survey, read_survey
+    from bayescollab.survey.instrument import load_instrument
+    from bayescollab.theory.load import load_theory
+
+    if csv_template and (as_json or check is not None):
+        _fail("--csv-template prints only the header row; it does not combine with --json or --check")
+    inst = load_instrument(instrument_file, theory=load_theory(models))
+    if csv_template:
+        typer.echo(",".join(inst.csv_header()))
+    elif check is not None:
+        summary = describe_survey(read_survey(check, inst), inst)
+        if as_json:
+            typer.echo(json.dumps(summary))
+        else:
+            collabs = ", ".join(f"{k} ({v})" for k, v in summary["collaborations"].items())
+            typer.echo(
+                f"ok: {summary['respondents']} respondents in {len(summary['collaborations'])} "
+                f"collaboration(s): {collabs}; {summary['answered']} of {summary['cells']} answers given"
+            )
+            if summary["never_answered"]:
+                typer.echo(f"never answered: {', '.join(summary['never_answered'])}")
+    elif as_json:
+        typer.echo(json.dumps(inst.to_dict()))
+    else:
+        typer.echo(inst.to_text())
+
+
 @app.command()
 @_friendly_errors
 def demo(

@@ -1,0 +1,18 @@
+"""Survey fixtures: the packaged theory and instrument, loaded once per session."""
+
+from __future__ import annotations
+
+import pytest
+
+from bayescollab.survey.instrument import Instrument, load_instrument
+from bayescollab.theory.load import Theory, load_theory
+
+
+@pytest.fixture(scope="session")
+def survey_theory() -> Theory:
+    return load_theory()
+
+
+@pytest.fixture(scope="session")
+def instrument(survey_theory: Theory) -> Instrument:
+    return load_instrument(theory=survey_theory)
