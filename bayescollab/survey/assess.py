@@ -1,0 +1,253 @@
+"""What one collaboration's survey answers say: exact posteriors, change from the prior, bottlenecks.
+
+Respondents of a collaboration share its latent states and answer independently given them
+(:mod:`bayescollab.survey.measurement`), so the answers enter the network as one likelihood
+vector per measured node (virtual evidence) and every posterior is exact.
+
+The bottleneck ranking asks, for each mechanism upstream of ``collaborative_behaviour``: if
+this mechanism were moved to its favourable state, how much would collaborative behaviour rise?
+It is an intervention, ``do(mechanism = favourable)``. Answers about the mechanism's own
+descendants are dropped for that comparison (and for its baseline), because they describe
+those descendants as they are now, before the change; keeping them would pin the downstream
+mechanisms in place and hide the effect being asked about.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
+from bayescollab.survey.measurement import MeasurementPriors, load_measurement_priors, node_likelihoods
+
+TARGET = "collaborative_behaviour"
+OUTCOMES = ("collaborative_behaviour", "collaborative_performance")
+#: credible interval reported with ``draws``
+INTERVAL = (0.05, 0.95)
+
+
+@dataclass
+class Bottleneck:
+    """One mechanism's leverage on collaborative behaviour, if moved to its favourable state."""
+
+    node: str
+    favourable_state: str
+    p_favourable_now: float
+    behaviour_now: float  # expected score of collaborative behaviour, -1 .. +1
+    behaviour_if_moved: float
+    p_high_now: float
+    p_high_if_moved: float
+
+    @property
+    def gain(self) -> float:
+        return self.behaviour_if_moved - self.behaviour_now
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "node": self.node,
+            "favourable_state": self.favourable_state,
+            "p_favourable_now": self.p_favourable_now,
+            "behaviour_expected_score_now": self.behaviour_now,
+            "behaviour_expected_score_if_moved": self.behaviour_if_moved,
+            "gain": self.gain,
+            f"p_{TARGET}_high_now": self.p_high_now,
+            f"p_{TARGET}_high_if_moved": self.p_high_if_moved,
+        }
+
+
+@dataclass
+class Assessment:
+    """One collaboration: who answered, what it implies, and where the leverage is."""
+
+    collaboration_id: str
+    respondents: int
+    answered_cells: int
+    given: dict[str, str]
+    measured_nodes: list[str]
+    prior: dict[str, dict[str, float]]
+    posterior: dict[str, dict[str, float]]
+    bottlenecks: list[Bottleneck]
+    intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
+    n_draws: int = 0
+
+    @property
+    def change(self) -> dict[str, dict[str, float]]:
+        """Posterior minus prior, per node and state."""
+        return {
+            n: {s: self.posterior[n][s] - self.prior[n][s] for s in self.posterior[n]} for n in self.posterior
+        }
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "collaboration_id": self.collaboration_id,
+            "respondents": self.respondents,
+            "answered_cells": self.answered_cells,
+            "given": self.given,
+            "measured_nodes": self.measured_nodes,
+            "posterior": self.posterior,
+            "prior": self.prior,
+            "change": self.change,
+            "bottlenecks": [b.to_dict() for b in self.bottlenecks],
+        }
+        if self.n_draws:
+            out["intervals"] = {
+                "level": INTERVAL[1] - INTERVAL[0],
+                "draws": self.n_draws,
+                "bounds": {n: {s: list(v) for s, v in d.items()} for n, d in self.intervals.items()},
+            }
+        return out
+
+
+def favourable_state(model: Any, node: str) -> str:
+    """The state of ``node`` that points most towards collaboration (its scores, or its order)."""
+    spec = model.theory.nodes[node]
+    scores = np.asarray(spec.scores if spec.scores is not None else np.linspace(-1, 1, len(spec.states)))
+    if spec.adverse:
+        scores = -scores
+    return spec.states[int(np.argmax(scores))]
+
+
+def reported_nodes(model: Any, measured: Sequence[str]) -> list[str]:
+    """Every mechanism, the two collaboration outcomes, and any measured context, in model order."""
+    keep = {n for n, s in model.theory.nodes.items() if s.kind == "mechanism"} | set(OUTCOMES) | set(measured)
+    return [n for n in model.nodes if n in keep]
+
+
+def collaboration_evidence(
+    frame: pd.DataFrame,
+    instrument: Instrument,
+    discrimination: Mapping[str, float],
+) -> dict[str, np.ndarray]:
+    """One collaboration's answers as a likelihood vector per measured node."""
+    items = {item.item_id: item for item in instrument}
+    answers = {c: frame[c].to_numpy(dtype=float, na_value=np.nan) for c in frame.columns if c in items}
+    return node_likelihoods(answers, items, discrimination)
+
+
+def prior_discrimination(instrument: Instrument, priors: MeasurementPriors) -> dict[str, float]:
+    """Each item's discrimination at its prior median (what ``assess`` uses without a posterior)."""
+    return {item.item_id: priors.for_scale(item.scale).median for item in instrument}
+
+
+def _distribution(d: Any) -> dict[str, float]:
+    return {s: float(p) for s, p in d.items()}
+
+
+def assess(
+    model: Any,
+    survey: pd.DataFrame,
+    *,
+    given: Mapping[str, str] | None = None,
+    instrument: Instrument | None = None,
+    discrimination: Mapping[str, float] | None = None,
+    draws: int = 0,
+    seed: Any = None,
+    progress: Callable[[str], None] | None = None,
+) -> list[Assessment]:
+    """Assess every collaboration in ``survey`` (as :func:`bayescollab.survey.ingest.read_survey` returns).
+
+    ``given`` fixes known contexts (hard evidence); a node that is both given and measured keeps
+    the given state and its answers are set aside. ``draws`` > 0 adds credible intervals from
+    that many prior θ draws (seeded by ``seed``).
+    """
+    instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
+    if discrimination is None:
+        discrimination = prior_discrimination(instrument, load_measurement_priors())
+    given = dict(given or {})
+    if draws < 0:
+        raise ValueError(f"draws is {draws}; expected 0 (no intervals) or a positive number")
+    if survey.empty:
+        raise ValueError("the survey has no respondents; expected at least one row")
+    theta = model.sample_theta(draws, seed=seed) if draws else None
+    results = []
+    prior_of: dict[str, dict[str, float]] = {}  # the same for every collaboration
+    for collab_id, frame in survey.groupby("collaboration_id", sort=True):
+        if progress is not None:
+            progress(f"assessing collaboration {collab_id!r} ({len(frame)} respondents)")
+        evidence = collaboration_evidence(frame, instrument, discrimination)
+        evidence = {n: v for n, v in evidence.items() if n not in given}
+        nodes = reported_nodes(model, list(evidence))
+        for n in nodes:
+            if n not in prior_of:
+                prior_of[n] = _distribution(model.query(n, evidence=given))
+        prior = {n: prior_of[n] for n in nodes}
+        posterior = {
+            n: _distribution(model.query(n, evidence=given, virtual_evidence=evidence)) for n in nodes
+        }
+        intervals: dict[str, dict[str, tuple[float, float]]] = {}
+        if theta is not None:
+            for n in nodes:
+                if progress is not None:
+                    progress(f"  intervals over {draws} draws: {n}")
+                per_draw = model.query_draws(n, theta, evidence=given, virtual_evidence=evidence)
+                lo, hi = np.quantile(per_draw.values, INTERVAL, axis=0)
+                intervals[n] = {
+                    s: (float(a), float(b)) for s, a, b in zip(model.states(n), lo, hi, strict=True)
+                }
+        items = [c for c in frame.columns if c not in RESERVED_COLUMNS]
+        results.append(
+            Assessment(
+                collaboration_id=str(collab_id),
+                respondents=len(frame),
+                answered_cells=int(frame[items].notna().to_numpy().sum()),
+                given=given,
+                measured_nodes=sorted(evidence),
+                prior=prior,
+                posterior=posterior,
+                bottlenecks=rank_bottlenecks(model, given, evidence, posterior),
+                intervals=intervals,
+                n_draws=draws,
+            )
+        )
+    return results
+
+
+def rank_bottlenecks(
+    model: Any,
+    given: Mapping[str, str],
+    evidence: Mapping[str, np.ndarray],
+    posterior: Mapping[str, Mapping[str, float]],
+) -> list[Bottleneck]:
+    """Mechanisms upstream of collaborative behaviour, largest gain first (see module docstring)."""
+    upstream = model._net.ancestors([TARGET]) - {TARGET}
+    out = []
+    for node in model.nodes:
+        spec = model.theory.nodes[node]
+        if node not in upstream or spec.kind != "mechanism" or node in given:
+            continue
+        below = _descendants(model, node)
+        kept = {n: v for n, v in evidence.items() if n not in below and n != node}
+        best = favourable_state(model, node)
+        now = model.query(TARGET, evidence=given, virtual_evidence=kept)
+        moved = model.query(TARGET, evidence=given, virtual_evidence=kept, do={node: best})
+        out.append(
+            Bottleneck(
+                node=node,
+                favourable_state=best,
+                p_favourable_now=posterior[node][best],
+                behaviour_now=now.expected_score(),
+                behaviour_if_moved=moved.expected_score(),
+                p_high_now=float(list(now.values())[-1]),
+                p_high_if_moved=float(list(moved.values())[-1]),
+            )
+        )
+    return sorted(out, key=lambda b: b.gain, reverse=True)
+
+
+def _descendants(model: Any, node: str) -> set[str]:
+    children: dict[str, list[str]] = {n: [] for n in model.nodes}
+    for n in model.nodes:
+        for p in model.parents(n):
+            children[p].append(n)
+    seen: set[str] = set()
+    stack = list(children[node])
+    while stack:
+        n = stack.pop()
+        if n not in seen:
+            seen.add(n)
+            stack.extend(children[n])
+    return seen
