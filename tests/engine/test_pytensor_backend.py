@@ -90,3 +90,22 @@ def test_soft_rows_scale_out_exactly(model: bc.Model) -> None:
 def test_bad_likelihood_rows_are_refused(model: bc.Model, rows, message) -> None:
     with pytest.raises(ValueError, match=message):
         CaseLogLikelihood(model.theory, model.theta_spec, rows)
+
+
+def test_graph_drops_into_a_pymc_potential(
+    model: bc.Model, loglik: CaseLogLikelihood, value_and_grad
+) -> None:
+    """The graph is a PyMC Potential: the model's logp is prior + log-likelihood, and so is its gradient."""
+    import pymc as pm
+
+    spec = model.theta_spec
+    with pm.Model() as pm_model:
+        theta = pm.Normal("theta", mu=spec.prior_mean(), sigma=spec.prior_sd(), shape=len(spec))
+        pm.Potential("survey", loglik.graph(theta).sum())
+    point = {"theta": model.sample_theta(1, seed=4)[0]}
+    prior_logp = pm_model.compile_logp(vars=[theta])(point)
+    total_logp = pm_model.compile_logp()(point)
+    value, grad = value_and_grad(point["theta"])
+    assert total_logp - prior_logp == pytest.approx(value, abs=1e-9)
+    prior_grad = -(point["theta"] - spec.prior_mean()) / spec.prior_sd() ** 2
+    np.testing.assert_allclose(pm_model.compile_dlogp()(point), prior_grad + grad, atol=1e-8)
