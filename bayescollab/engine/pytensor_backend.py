@@ -17,7 +17,6 @@ benchmarks compile it once and call it many times.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from functools import cached_property
 
 import numpy as np
 import opt_einsum
@@ -25,6 +24,7 @@ import opt_einsum
 from bayescollab.elicit.cpt import pytensor_ops
 from bayescollab.elicit.family import CPTFamily
 from bayescollab.elicit.theta import ThetaSpec
+from bayescollab.engine.batch import MEMORY_BUDGET_BYTES
 from bayescollab.engine.exact import PATH_SEARCH_REPEATS, PATH_SEARCH_SECONDS, execute_path
 from bayescollab.theory.load import Theory
 
@@ -64,6 +64,7 @@ class CaseLogLikelihood:
         self.rows = {k: v / peaks[k][:, None] for k, v in rows.items()}
         self.log_offset = np.sum([np.log(p) for p in peaks.values()], axis=0)
         self.nodes = self._needed(list(rows))
+        self._plans: dict[int, tuple[str, list[tuple[int, ...]], list, int]] = {}
 
     def _needed(self, observed: list[str]) -> list[str]:
         seen: set[str] = set()
@@ -75,9 +76,10 @@ class CaseLogLikelihood:
                 stack.extend(self.theory.parents(n))
         return [n for n in self.theory.nodes if n in seen]
 
-    @cached_property
-    def _spec(self) -> tuple[str, list[tuple[int, ...]], list]:
-        """einsum expression, operand shapes and the planned pairwise path."""
+    def _plan(self, batch: int) -> tuple[str, list[tuple[int, ...]], list, int]:
+        """einsum expression, operand shapes, pairwise path and largest intermediate for ``batch`` cases."""
+        if batch in self._plans:
+            return self._plans[batch]
         order = list(self.theory.nodes)
         symbols = {n: opt_einsum.get_symbol(i) for i, n in enumerate(order)}
         case_ix = opt_einsum.get_symbol(len(order))
@@ -88,40 +90,91 @@ class CaseLogLikelihood:
             shapes.append(tuple(len(self.theory.nodes[v].states) for v in variables))
         for node, v in self.rows.items():
             subs.append(case_ix + symbols[node])
-            shapes.append(v.shape)
+            shapes.append((batch, v.shape[1]))
         expr = ",".join(subs) + "->" + case_ix
         optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS, max_time=PATH_SEARCH_SECONDS)
-        path, _ = opt_einsum.contract_path(expr, *shapes, shapes=True, optimize=optimizer)
-        return expr, shapes, path
+        path, info = opt_einsum.contract_path(expr, *shapes, shapes=True, optimize=optimizer)
+        self._plans[batch] = (expr, shapes, path, int(info.largest_intermediate))
+        return self._plans[batch]
 
-    def graph(self, theta):
-        """Symbolic (B,) vector of log-likelihoods for a symbolic θ vector of length P."""
+    def graph(self, theta, rows: Mapping[str, object] | None = None):
+        """Symbolic (B,) log-likelihoods for a symbolic θ vector of length P.
+
+        Without ``rows`` the cases given at construction are built in as constants. With
+        ``rows`` (a symbolic ``(batch, card)`` tensor per observed node, same nodes, each row's
+        maximum 1, e.g. answer likelihoods that depend on measurement parameters) the graph is
+        for those; any scale taken out of the rows must be added back by the caller.
+        """
         import pytensor.tensor as pt
 
         ops = pytensor_ops()
-        expr, shapes, path = self._spec
+        if rows is None:
+            operands_rows, batch, offset = (
+                [pt.as_tensor(v) for v in self.rows.values()],
+                self.n_cases,
+                self.log_offset,
+            )
+        else:
+            if set(rows) != set(self.rows):
+                raise ValueError(
+                    f"rows are for {sorted(rows)}; expected the observed nodes {sorted(self.rows)}"
+                )
+            operands_rows = [pt.as_tensor(rows[k]) for k in self.rows]
+            batch = operands_rows[0].type.shape[0]
+            if batch is None:
+                raise ValueError("symbolic rows need a static batch size, e.g. pt.matrix(shape=(B, card))")
+            offset = 0.0
+        expr, shapes, path, _ = self._plan(batch)
         tables = CPTFamily(self.theory, self.spec, self.nodes).cpts(theta, ops)
-        operands = [tables[n] for n in self.nodes]
-        operands += [pt.as_tensor(v) for v in self.rows.values()]
+        operands = [tables[n] for n in self.nodes] + operands_rows
         size: dict[str, int] = {}
         for ix, shape in zip(expr.split("->")[0].split(","), shapes, strict=True):
             size.update(zip(ix, shape, strict=True))
         prob = execute_path(expr, operands, path, size=size, matmul=pt.matmul)
-        return pt.log(prob) + self.log_offset
+        return pt.log(prob) + offset
 
-    def compile(self) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
-        """A function θ -> (sum of log-likelihoods, its gradient), compiled once."""
+    def default_chunk(self, budget_bytes: int = MEMORY_BUDGET_BYTES) -> int:
+        """Cases per chunk so one chunk's value and gradient stay within ``budget_bytes``.
+
+        The gradient keeps every intermediate of the forward pass, hence the factor 4.
+        """
+        largest = self._plan(1)[3]
+        return int(max(1, min(self.n_cases, budget_bytes // max(1, 4 * 8 * largest))))
+
+    def compile(self, chunk: int | None = None) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:
+        """A function θ -> (sum of log-likelihoods, its gradient), compiled once.
+
+        Cases are processed ``chunk`` at a time (default :meth:`default_chunk`): one compiled
+        graph for a chunk's shape, run over the chunks, with a short last chunk padded by rows
+        of ones (which contribute log 1 = 0). Memory then stays bounded for any number of cases.
+        """
         import pytensor
         import pytensor.tensor as pt
 
+        chunk = self.default_chunk() if chunk is None else int(chunk)
+        if chunk < 1:
+            raise ValueError(f"chunk is {chunk}; expected a positive number of cases")
+        chunk = min(chunk, self.n_cases)
         theta = pt.vector("theta", shape=(len(self.spec),), dtype="float64")
-        total = self.graph(theta).sum()
+        inputs = {
+            k: pt.matrix(f"rows_{k}", shape=(chunk, v.shape[1]), dtype="float64")
+            for k, v in self.rows.items()
+        }
+        total = self.graph(theta, inputs).sum()
         grad = pt.grad(total, theta, disconnected_inputs="ignore")  # observing only roots: no θ
-        fn = pytensor.function([theta], [total, grad], on_unused_input="ignore")
+        fn = pytensor.function([theta, *inputs.values()], [total, grad], on_unused_input="ignore")
+        padded = {k: _pad_rows(v, chunk) for k, v in self.rows.items()}
+        starts = range(0, self.n_cases, chunk)
+        offset = float(self.log_offset.sum())
 
         def value_and_grad(values: np.ndarray) -> tuple[float, np.ndarray]:
-            value, grad = fn(np.asarray(values, dtype=float))
-            return float(value), np.asarray(grad)
+            values = np.asarray(values, dtype=float)
+            value, gradient = offset, np.zeros(len(self.spec))
+            for start in starts:
+                v, g = fn(values, *(rows[start : start + chunk] for rows in padded.values()))
+                value += float(v)
+                gradient += g
+            return value, gradient
 
         return value_and_grad
 
@@ -132,3 +185,9 @@ class CaseLogLikelihood:
 
         theta = pt.vector("theta", shape=(len(self.spec),), dtype="float64")
         return pytensor.function([theta], self.graph(theta), on_unused_input="ignore")
+
+
+def _pad_rows(rows: np.ndarray, chunk: int) -> np.ndarray:
+    """Rows padded with all-ones rows to a multiple of ``chunk`` (a padded case has likelihood 1)."""
+    extra = (-len(rows)) % chunk
+    return np.concatenate([rows, np.ones((extra, rows.shape[1]))]) if extra else rows

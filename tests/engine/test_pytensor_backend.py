@@ -109,3 +109,15 @@ def test_graph_drops_into_a_pymc_potential(
     assert total_logp - prior_logp == pytest.approx(value, abs=1e-9)
     prior_grad = -(point["theta"] - spec.prior_mean()) / spec.prior_sd() ** 2
     np.testing.assert_allclose(pm_model.compile_dlogp()(point), prior_grad + grad, atol=1e-8)
+
+
+def test_chunked_evaluation_equals_one_batch(model: bc.Model, loglik: CaseLogLikelihood, value_and_grad) -> None:
+    """Cases run 5 at a time (last chunk padded with rows of ones) give the same value and gradient."""
+    theta = model.sample_theta(1, seed=8)[0]
+    whole_value, whole_grad = loglik.compile(chunk=loglik.n_cases)(theta)
+    value, grad = loglik.compile(chunk=5)(theta)
+    assert value == pytest.approx(whole_value, abs=1e-9)
+    np.testing.assert_allclose(grad, whole_grad, atol=1e-9)
+    assert 1 <= loglik.default_chunk() <= loglik.n_cases
+    with pytest.raises(ValueError, match="chunk is 0"):
+        loglik.compile(chunk=0)
