@@ -7,6 +7,7 @@ A :class:`Model` is immutable: queries, interventions and explanations never cha
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
@@ -26,7 +27,7 @@ from bayescollab._validate import (
 from bayescollab.elicit.cpt import derive_cpts
 from bayescollab.elicit.settings import ElicitationSettings, load_settings
 from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
-from bayescollab.engine.batch import draws_per_chunk, query_cases
+from bayescollab.engine.batch import draws_per_chunk, query_cases, worker_count
 from bayescollab.engine.exact import Network, query_joint
 from bayescollab.errors import UnknownNameError
 from bayescollab.theory.load import Theory, load_theory
@@ -394,13 +395,22 @@ class Model:
             )
         ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
         needed = sorted(self._net.ancestors([target, *ev, *virt, *dos], frozenset(dos)) - set(dos))
-        chunk = draws_per_chunk(self._net, [target], evidence=ev, do=dos, virtual_evidence=virt)
-        parts = []
-        for start in range(0, len(theta), chunk):
+        workers = worker_count()
+        chunk = draws_per_chunk(
+            self._net, [target], workers=workers, evidence=ev, do=dos, virtual_evidence=virt
+        )
+        starts = list(range(0, len(theta), chunk))
+
+        def run(start: int) -> np.ndarray:
             net = self.draw_network(theta[start : start + chunk], nodes=needed)
-            parts.append(query_joint(net, [target], evidence=ev, do=dos, virtual_evidence=virt))
-            if progress is not None:
-                progress(min(start + chunk, len(theta)), len(theta))
+            return query_joint(net, [target], evidence=ev, do=dos, virtual_evidence=virt)
+
+        parts = []
+        with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
+            for start, part in zip(starts, pool.map(run, starts), strict=True):  # map keeps the order
+                parts.append(part)
+                if progress is not None:
+                    progress(min(start + chunk, len(theta)), len(theta))
         return xr.DataArray(
             np.concatenate(parts, axis=0),
             dims=("draw", target),
