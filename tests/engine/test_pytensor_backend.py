@@ -111,7 +111,9 @@ def test_graph_drops_into_a_pymc_potential(
     np.testing.assert_allclose(pm_model.compile_dlogp()(point), prior_grad + grad, atol=1e-8)
 
 
-def test_chunked_evaluation_equals_one_batch(model: bc.Model, loglik: CaseLogLikelihood, value_and_grad) -> None:
+def test_chunked_evaluation_equals_one_batch(
+    model: bc.Model, loglik: CaseLogLikelihood, value_and_grad
+) -> None:
     """Cases run 5 at a time (last chunk padded with rows of ones) give the same value and gradient."""
     theta = model.sample_theta(1, seed=8)[0]
     whole_value, whole_grad = loglik.compile(chunk=loglik.n_cases)(theta)
