@@ -290,6 +290,79 @@ def instrument(
 
 @app.command()
 @_friendly_errors
+def assess(
+    survey: Annotated[Path, typer.Argument(help="Survey CSV (see `bayescollab instrument --csv-template`).")],
+    given: GivenOpt = None,
+    draws: Annotated[
+        int, typer.Option("--draws", help="Add 90% credible intervals from N prior θ draws (slow).")
+    ] = 0,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for --draws.")] = None,
+    top: Annotated[int, typer.Option("--top", help="Bottlenecks to print.")] = 5,
+    as_json: JsonOpt = False,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """What a collaboration's survey answers imply: exact posteriors, change from prior, bottlenecks.
+
+    With --json the top-level fields are those of the file's first collaboration (by id);
+    every collaboration is listed under "collaborations".
+    """
+    from bayescollab._validate import parse_assignments
+    from bayescollab.survey.assess import assess as run_assess
+
+    model = _load(models, priors)
+    results = run_assess(
+        model,
+        survey,
+        given=parse_assignments(given or [], "--given"),
+        draws=draws,
+        seed=seed,
+        progress=lambda msg: typer.echo(msg, err=True),
+    )
+    if as_json:
+        out = {
+            "survey": str(survey),
+            **results[0].to_dict(),
+            "collaborations": [r.to_dict() for r in results],
+        }
+        typer.echo(json.dumps(out))
+        return
+    for r in results:
+        _print_assessment(r, top)
+
+
+def _print_assessment(result, top: int) -> None:
+    given = ", ".join(f"{k}={v}" for k, v in result.given.items()) or "nothing else"
+    typer.echo(
+        f"collaboration {result.collaboration_id}: {result.respondents} respondents, "
+        f"{result.answered_cells} answers, given {given}"
+    )
+    typer.echo(f"  measured: {', '.join(result.measured_nodes) or 'nothing'}")
+    typer.echo(f"  {'node':<28s} {'state':>8s} {'prior':>7s} {'posterior':>9s} {'change':>7s}")
+    shown = ["collaborative_behaviour", "collaborative_performance", *result.measured_nodes]
+    for node in dict.fromkeys(shown):
+        if node not in result.posterior:
+            continue
+        for state, p in result.posterior[node].items():
+            interval = ""
+            if node in result.intervals:
+                lo, hi = result.intervals[node][state]
+                interval = f"  [{lo:.3f}, {hi:.3f}]"
+            typer.echo(
+                f"  {node:<28s} {state:>8s} {result.prior[node][state]:7.3f} {p:9.3f} "
+                f"{result.change[node][state]:+7.3f}{interval}"
+            )
+    typer.echo("  bottlenecks (moving the mechanism to its favourable state would change the expected")
+    typer.echo("  score of collaborative_behaviour, -1..+1, by):")
+    for b in result.bottlenecks[:top]:
+        typer.echo(
+            f"    {b.node:<26s} -> {b.favourable_state:<6s} {b.gain:+.3f}   "
+            f"(now P({b.favourable_state}) = {b.p_favourable_now:.2f})"
+        )
+
+
+@app.command()
+@_friendly_errors
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
         "causal_web.png"

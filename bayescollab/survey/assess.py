@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -139,7 +140,7 @@ def _distribution(d: Any) -> dict[str, float]:
 
 def assess(
     model: Any,
-    survey: pd.DataFrame,
+    survey: pd.DataFrame | str | Path,
     *,
     given: Mapping[str, str] | None = None,
     instrument: Instrument | None = None,
@@ -148,13 +149,18 @@ def assess(
     seed: Any = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Assessment]:
-    """Assess every collaboration in ``survey`` (as :func:`bayescollab.survey.ingest.read_survey` returns).
+    """Assess every collaboration in ``survey``: a CSV path, or the frame
+    :func:`bayescollab.survey.ingest.read_survey` returns.
 
     ``given`` fixes known contexts (hard evidence); a node that is both given and measured keeps
     the given state and its answers are set aside. ``draws`` > 0 adds credible intervals from
     that many prior θ draws (seeded by ``seed``).
     """
     instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
+    if not isinstance(survey, pd.DataFrame):
+        from bayescollab.survey.ingest import read_survey
+
+        survey = read_survey(survey, instrument)
     if discrimination is None:
         discrimination = prior_discrimination(instrument, load_measurement_priors())
     given = dict(given or {})
@@ -171,6 +177,8 @@ def assess(
         evidence = collaboration_evidence(frame, instrument, discrimination)
         evidence = {n: v for n, v in evidence.items() if n not in given}
         nodes = reported_nodes(model, list(evidence))
+        if progress is not None:
+            progress(f"  exact posteriors of {len(nodes)} nodes given {len(evidence)} measured ones")
         for n in nodes:
             if n not in prior_of:
                 prior_of[n] = _distribution(model.query(n, evidence=given))
@@ -189,6 +197,8 @@ def assess(
                     s: (float(a), float(b)) for s, a, b in zip(model.states(n), lo, hi, strict=True)
                 }
         items = [c for c in frame.columns if c not in RESERVED_COLUMNS]
+        if progress is not None:
+            progress("  bottlenecks: one intervention per upstream mechanism")
         results.append(
             Assessment(
                 collaboration_id=str(collab_id),
