@@ -191,3 +191,17 @@ def test_bottlenecks_are_ranked_interventions(model: bc.Model, one_collaboration
     for b in result.bottlenecks:
         assert b.favourable_state == favourable_state(model, b.node)
     assert favourable_state(model, "conflict") == "low"  # adverse: less is better
+
+
+def test_draws_add_seeded_credible_intervals(model: bc.Model, one_collaboration) -> None:
+    a = assess(model, one_collaboration, draws=3, seed=5)[0]
+    b = assess(model, one_collaboration, draws=3, seed=5)[0]
+    assert a.n_draws == 3 and a.intervals.keys() == b.intervals.keys()
+    for node, bounds in a.intervals.items():  # same seed, same draws; the plan may differ (1e-16)
+        for state, pair in bounds.items():
+            assert pair == pytest.approx(b.intervals[node][state], abs=1e-12)
+    lo, hi = a.intervals["collaborative_behaviour"]["high"]
+    assert 0 <= lo <= hi <= 1
+    assert a.to_dict()["intervals"]["level"] == pytest.approx(0.9)
+    with pytest.raises(ValueError, match="draws is -1"):
+        assess(model, one_collaboration, draws=-1)
