@@ -1,0 +1,115 @@
+"""The PyMC model behind ``learn``: the theory's θ and the items' discriminations, updated by surveys.
+
+Parameters: every link weight and interaction (normal priors elicited from the evidence grades),
+every node noise (log-normal with the same mean and sd, as :meth:`ThetaSpec.sample_prior`), and
+one discrimination λ per item (log-normal, ``priors/measurement.yaml``).
+
+Likelihood: for each collaboration, P(its answers | θ, λ) with every latent node summed out
+exactly by the engine's PyTensor backend. The answers of a collaboration's respondents enter as
+one likelihood row per measured node, log row = Σ_items counts · log P(answer | state; λ), so
+unanswered cells simply do not count and partially answered surveys count in full.
+
+Status (issue 4): the model builds and its log density is checked against the numpy engine
+(``tests/survey/test_learn.py``). Sampling at the issue's scale is not yet practical: one exact
+log-likelihood with its gradient over 50 collaborations measuring the instrument's 16 nodes costs
+~20 s here (treewidth ~18; ``docs/performance.md``), and NUTS needs ~10^5 of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayescollab.elicit.cpt import pytensor_ops
+from bayescollab.engine.pytensor_backend import CaseLogLikelihood
+from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
+from bayescollab.survey.measurement import MeasurementPriors, answer_table, load_measurement_priors
+
+
+def answer_counts(survey: pd.DataFrame, instrument: Instrument) -> tuple[list[str], dict[str, np.ndarray]]:
+    """Collaboration ids and, per answered item, a (collaborations, options) table of answer counts."""
+    collabs = sorted(survey["collaboration_id"].astype(str).unique())
+    index = {c: i for i, c in enumerate(collabs)}
+    rows = survey["collaboration_id"].astype(str).map(index).to_numpy()
+    counts: dict[str, np.ndarray] = {}
+    for item in instrument:
+        if item.item_id not in survey.columns or item.item_id in RESERVED_COLUMNS:
+            continue
+        codes = survey[item.item_id].to_numpy(dtype=float, na_value=np.nan)
+        answered = np.isfinite(codes)
+        if not answered.any():
+            continue
+        table = np.zeros((len(collabs), item.n_options))
+        np.add.at(table, (rows[answered], codes[answered].astype(int)), 1.0)
+        counts[item.item_id] = table
+    return collabs, counts
+
+
+def build_learn_model(
+    model: Any,
+    survey: pd.DataFrame,
+    *,
+    instrument: Instrument | None = None,
+    measurement: MeasurementPriors | None = None,
+):
+    """A ``pymc.Model`` over θ and λ whose likelihood is the surveys' exact marginal probability."""
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
+    measurement = measurement if measurement is not None else load_measurement_priors()
+    collabs, counts = answer_counts(survey, instrument)
+    if not counts:
+        raise ValueError("the survey has no answered items; expected at least one answer to learn from")
+    items = [instrument[i] for i in counts]
+    nodes = sorted({item.node for item in items})
+    spec = model.theta_spec
+    noise = spec.noise_mask
+    mu_log, s_log = spec.lognormal_noise()
+    placeholder = {n: np.ones((len(collabs), len(model.states(n)))) for n in nodes}
+    loglik = CaseLogLikelihood(model.theory, spec, placeholder)
+    coords = {
+        "parameter": spec.names,
+        "link": [n for n, is_noise in zip(spec.names, noise, strict=True) if not is_noise],
+        "noise_param": [n for n, is_noise in zip(spec.names, noise, strict=True) if is_noise],
+        "item": [item.item_id for item in items],
+        "collaboration": collabs,
+    }
+    lam_prior = [measurement.for_scale(item.scale) for item in items]
+    ops = pytensor_ops()
+    with pm.Model(coords=coords) as pm_model:
+        links = pm.Normal("links", mu=spec.prior_mean()[~noise], sigma=spec.prior_sd()[~noise], dims="link")
+        sigmas = pm.LogNormal("noise", mu=mu_log, sigma=s_log, dims="noise_param")
+        theta = pt.zeros(len(spec))
+        theta = pt.set_subtensor(theta[np.flatnonzero(~noise)], links)
+        theta = pt.set_subtensor(theta[np.flatnonzero(noise)], sigmas)
+        theta = pm.Deterministic("theta", theta, dims="parameter")
+        lam = pm.LogNormal(
+            "discrimination",
+            mu=np.log([p.median for p in lam_prior]),
+            sigma=[p.sd_log for p in lam_prior],
+            dims="item",
+        )
+        log_rows: dict[str, Any] = {}
+        for j, item in enumerate(items):
+            table = pt.maximum(answer_table(item, lam[j], ops), 1e-300)  # (options, states)
+            term = pt.dot(pt.as_tensor(counts[item.item_id]), pt.log(table))  # (collaborations, states)
+            log_rows[item.node] = log_rows.get(item.node, 0.0) + term
+        peaks = {n: pt.max(v, axis=1, keepdims=True) for n, v in log_rows.items()}
+        rows = {n: pt.exp(log_rows[n] - peaks[n]) for n in nodes}
+        per_collab = loglik.graph(theta, rows) + sum(peaks[n][:, 0] for n in nodes)
+        pm.Deterministic("loglik", per_collab, dims="collaboration")
+        pm.Potential("surveys", per_collab.sum())
+    return pm_model
+
+
+def measured_nodes(survey: pd.DataFrame, instrument: Instrument) -> Mapping[str, list[str]]:
+    """Which items each measured node is answered through (for reports)."""
+    _, counts = answer_counts(survey, instrument)
+    out: dict[str, list[str]] = {}
+    for item_id in counts:
+        out.setdefault(instrument[item_id].node, []).append(item_id)
+    return out

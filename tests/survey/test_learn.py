@@ -1,0 +1,79 @@
+"""The learn model's likelihood is the exact marginal probability of each collaboration's answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import bayescollab as bc
+from bayescollab.engine.exact import contract_joint
+from bayescollab.survey.instrument import load_instrument
+from bayescollab.survey.learn import answer_counts, build_learn_model
+from bayescollab.survey.measurement import answer_table
+
+# contexts with a small ancestry keep the exact graph small enough for a unit test
+ITEMS = ["collaboration_history_1", "collaboration_history_2", "mandated_1", "resource_capacity_1"]
+
+
+@pytest.fixture(scope="module")
+def survey(model: bc.Model) -> pd.DataFrame:
+    instrument = load_instrument(theory=model.theory)
+    rng = np.random.default_rng(1)
+    rows = []
+    for c in range(3):
+        for r in range(4):
+            row: dict = {"respondent_id": f"r{r}", "collaboration_id": f"c{c}", "organisation": pd.NA}
+            for item_id in ITEMS:
+                n = instrument[item_id].n_options
+                row[item_id] = pd.NA if rng.random() < 0.25 else int(rng.integers(0, n))
+            rows.append(row)
+    frame = pd.DataFrame(rows)
+    for item_id in ITEMS:
+        frame[item_id] = frame[item_id].astype("Int64")
+    return frame
+
+
+def test_counts_keep_every_answer_and_drop_blanks(model: bc.Model, survey: pd.DataFrame) -> None:
+    collabs, counts = answer_counts(survey, load_instrument(theory=model.theory))
+    assert collabs == ["c0", "c1", "c2"]
+    for item_id in ITEMS:
+        assert counts[item_id].sum() == survey[item_id].notna().sum()
+
+
+def test_loglik_equals_the_numpy_engine(model: bc.Model, survey: pd.DataFrame) -> None:
+    import pymc as pm
+
+    instrument = load_instrument(theory=model.theory)
+    pm_model = build_learn_model(model, survey, instrument=instrument)
+    point = pm_model.initial_point(random_seed=3)
+    point = {k: v + np.random.default_rng(0).normal(0, 0.3, size=np.shape(v)) for k, v in point.items()}
+    outs = pm_model.replace_rvs_by_values([pm_model["theta"], pm_model["discrimination"], pm_model["loglik"]])
+    theta, lam, loglik = pm_model.compile_fn(outs, inputs=pm_model.value_vars, point_fn=True)(point)
+    net = model.with_theta(theta)._net
+    _, counts = answer_counts(survey, instrument)
+    expected = []
+    for c in range(3):
+        logs: dict[str, np.ndarray] = {}
+        for j, item_id in enumerate(counts):
+            item = instrument[item_id]
+            logs[item.node] = logs.get(item.node, 0.0) + counts[item_id][c] @ np.log(
+                answer_table(item, lam[j])
+            )
+        rows = {n: np.exp(v - v.max()) for n, v in logs.items()}
+        _, mass = contract_joint(net, [], virtual_evidence=rows)
+        expected.append(np.log(mass) + sum(v.max() for v in logs.values()))
+    np.testing.assert_allclose(loglik, expected, atol=1e-9)
+    # the potential is their sum: the model's logp minus the priors' logp
+    total = pm_model.compile_logp()(point)
+    priors = pm_model.compile_logp(vars=pm_model.free_RVs)(point)
+    assert total - priors == pytest.approx(float(np.sum(expected)), abs=1e-8)
+    assert isinstance(pm_model, pm.Model)
+
+
+def test_no_answers_is_refused(model: bc.Model, survey: pd.DataFrame) -> None:
+    blank = survey.copy()
+    for item_id in ITEMS:
+        blank[item_id] = pd.array([pd.NA] * len(blank), dtype="Int64")
+    with pytest.raises(ValueError, match="no answered items"):
+        build_learn_model(model, blank)
