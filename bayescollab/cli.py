@@ -363,6 +363,86 @@ def _print_assessment(result, top: int) -> None:
 
 @app.command()
 @_friendly_errors
+def simulate(
+    collaborations: Annotated[int, typer.Option("--collaborations", help="Synthetic collaborations (>= 1).")],
+    respondents: Annotated[int, typer.Option("--respondents", help="Respondents per collaboration (>= 1).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="FILE.csv; FILE.truth.csv and FILE.meta.json go beside it.")
+    ],
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="Seed (default: fresh, recorded in meta).")
+    ] = None,
+    blank_rate: Annotated[
+        float, typer.Option("--blank-rate", help="Chance that each answer is left blank, 0 <= F < 1.")
+    ] = 0.1,
+    given: GivenOpt = None,
+    do: DoOpt = None,
+    as_json: JsonOpt = False,
+    instrument_file: InstrumentOpt = None,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """Synthetic survey answers drawn from the model, with the true latent states beside them.
+
+    --given states are conditioned on (as `assess --given` reads them); --do states are clamped.
+    The CSV is an ordinary survey file; its collaboration ids start with `synthetic-` and
+    FILE.meta.json records "synthetic": true, the seed and the settings.
+    """
+    import shlex
+
+    from bayescollab._validate import parse_assignments
+    from bayescollab.survey.instrument import load_instrument
+    from bayescollab.survey.simulate import check_simulation_arguments, simulate_survey, write_simulation
+
+    # refuse bad arguments before the model is built
+    check_simulation_arguments(collaborations, respondents, blank_rate)
+    given_states = parse_assignments(given or [], "--given")
+    do_states = parse_assignments(do or [], "--do")
+    if output.suffix.lower() != ".csv":
+        _fail(f"--output must end in .csv; got {output.name!r}")
+    model = _load(models, priors)
+    sim = simulate_survey(
+        model,
+        collaborations=collaborations,
+        respondents=respondents,
+        seed=seed,
+        blank_rate=blank_rate,
+        given=given_states,
+        do=do_states,
+        instrument=load_instrument(instrument_file, theory=model.theory),
+    )
+    command = shlex.join(["bayescollab", *sys.argv[1:]])
+    paths = write_simulation(sim, output, command=command)
+    meta = sim.meta()
+    if as_json:
+        out = {
+            **{name: str(path) for name, path in paths.items()},
+            "synthetic": True,
+            "seed": sim.seed,
+            "collaborations": sim.n_collaborations,
+            "respondents": sim.n_respondents,
+            "items": meta["items"],
+            "cells": meta["cells"],
+            "blank_cells": meta["blank_cells"],
+            "blank_rate": sim.blank_rate,
+            "blank_fraction": sim.blank_fraction,
+            "given": sim.given,
+            "do": sim.do,
+        }
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(
+        f"wrote {paths['answers']}: {sim.n_respondents} synthetic respondents in "
+        f"{sim.n_collaborations} collaboration(s), {meta['items']} items; "
+        f"{meta['blank_cells']} of {meta['cells']} answers blank "
+        f"({sim.blank_fraction:.1%}; rate {blank_rate:g})"
+    )
+    typer.echo(f"  true latent states: {paths['truth']}")
+    typer.echo(f"  settings (seed {sim.seed}): {paths['meta']}")
+
+
+@app.command()
+@_friendly_errors
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
         "causal_web.png"

@@ -124,6 +124,8 @@ class Model:
         theta = self.theta_spec.prior_mean() if theta is None else np.array(theta, dtype=float, copy=True)
         self.theta = theta
         self.theta.setflags(write=False)
+        #: posterior draws of θ when loaded with ``load_model(posterior=...)``, else None
+        self.theta_draws: np.ndarray | None = None
         cpts = derive_cpts(theory, self.theta_spec, theta)
         for table in cpts.values():
             table.setflags(write=False)
@@ -429,6 +431,26 @@ def load_model(
     priors: Path | str | None = None,
     *,
     theta: np.ndarray | None = None,
+    posterior: Path | str | None = None,
 ) -> Model:
-    """Load the packaged theory and priors (or the given folders) as a queryable model."""
-    return Model(load_theory(models), load_settings(priors), theta)
+    """Load the packaged theory and priors (or the given folders) as a queryable model.
+
+    ``posterior``: an InferenceData file written by ``learn``. The model then sits at the
+    posterior mean of θ, and ``model.theta_draws`` holds every posterior draw, ready for
+    ``model.query_draws(target, model.theta_draws, ...)`` to give credible intervals.
+    """
+    if theta is not None and posterior is not None:
+        raise ValueError("give theta or posterior, not both")
+    draws = None
+    if posterior is not None:
+        from bayescollab.survey.learn import posterior_theta
+
+        draws = posterior_theta(posterior, draws=True)
+        theta = draws.mean(axis=0)
+    model = Model(load_theory(models), load_settings(priors), theta)
+    if draws is not None and draws.shape[1] != len(model.theta_spec):
+        raise ValueError(
+            f"{posterior} holds θ of length {draws.shape[1]}; this theory expects {len(model.theta_spec)}"
+        )
+    model.theta_draws = draws
+    return model

@@ -232,7 +232,9 @@ def rank_bottlenecks(
         below = _descendants(model, node)
         kept = {n: v for n, v in evidence.items() if n not in below and n != node}
         best = favourable_state(model, node)
-        now = model.query(TARGET, evidence=given, virtual_evidence=kept)
+        # now: what the answers say about the node itself counts; moved: do() overrides it
+        own = {node: evidence[node]} if node in evidence else {}
+        now = model.query(TARGET, evidence=given, virtual_evidence={**kept, **own})
         moved = model.query(TARGET, evidence=given, virtual_evidence=kept, do={node: best})
         out.append(
             Bottleneck(

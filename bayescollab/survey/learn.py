@@ -17,12 +17,18 @@ log-likelihood with its gradient over 50 collaborations measuring the instrument
 
 from __future__ import annotations
 
+import os
+import time
+import warnings
 from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bayescollab._random import RandomSeed, seeds_per_chain
 from bayescollab.elicit.cpt import pytensor_ops
 from bayescollab.engine.pytensor_backend import CaseLogLikelihood
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
@@ -113,3 +119,116 @@ def measured_nodes(survey: pd.DataFrame, instrument: Instrument) -> Mapping[str,
     for item_id in counts:
         out.setdefault(instrument[item_id].node, []).append(item_id)
     return out
+
+
+#: diagnostics thresholds behind the warning (Vehtari et al. 2021 recommendations)
+RHAT_MAX = 1.01
+ESS_MIN = 400
+
+
+@dataclass
+class LearnResult:
+    """The posterior of a ``learn`` run, its diagnostics table and what failed."""
+
+    idata: Any
+    summary: pd.DataFrame
+    divergences: int
+    problems: list[str]
+    seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "divergences": self.divergences,
+            "problems": self.problems,
+            "seconds": self.seconds,
+            "max_r_hat": float(self.summary["r_hat"].max()),
+            "min_ess_bulk": float(self.summary["ess_bulk"].min()),
+            "min_ess_tail": float(self.summary["ess_tail"].min()),
+        }
+
+
+def diagnose(summary: pd.DataFrame, divergences: int, n_samples: int) -> list[str]:
+    """Human-readable failures: r_hat above 1.01, bulk/tail ESS under 400, any divergence."""
+    problems = []
+    bad_rhat = summary.index[summary["r_hat"] > RHAT_MAX].tolist()
+    if bad_rhat:
+        problems.append(f"r_hat > {RHAT_MAX} for {len(bad_rhat)} parameters, e.g. {bad_rhat[:3]}")
+    need = min(ESS_MIN, n_samples // 2)
+    for column in ("ess_bulk", "ess_tail"):
+        low = summary.index[summary[column] < need].tolist()
+        if low:
+            problems.append(f"{column} < {need} for {len(low)} parameters, e.g. {low[:3]}")
+    if divergences:
+        problems.append(f"{divergences} divergent transitions")
+    return problems
+
+
+def learn(
+    model: Any,
+    survey: pd.DataFrame | str | Path,
+    *,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: RandomSeed = None,
+    instrument: Instrument | None = None,
+    progressbar: bool = True,
+) -> LearnResult:
+    """Sample the posterior of θ and λ given the surveys (NUTS), with diagnostics.
+
+    Returns the InferenceData (posterior, sample_stats, prior, constant_data with the answer
+    counts) and a summary of r_hat, bulk and tail ESS per parameter; failures are listed in
+    ``problems`` and raised as a :class:`UserWarning`.
+    """
+    import arviz as az
+    import pymc as pm
+
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{name} is {value!r}; expected a positive integer")
+    instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
+    if not isinstance(survey, pd.DataFrame):
+        from bayescollab.survey.ingest import read_survey
+
+        survey = read_survey(survey, instrument)
+    pm_model = build_learn_model(model, survey, instrument=instrument)
+    seeds = seeds_per_chain(seed, chains + 1)
+    start = time.perf_counter()
+    with pm_model:
+        idata = pm.sample(
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            cores=min(chains, os.cpu_count() or 1),
+            random_seed=seeds[:chains],
+            progressbar=progressbar,
+            compute_convergence_checks=False,
+        )
+        idata.extend(pm.sample_prior_predictive(draws=min(draws, 500), random_seed=seeds[-1]))
+    seconds = time.perf_counter() - start
+    collabs, counts = answer_counts(survey, instrument)
+    import xarray as xr
+
+    idata.add_groups(
+        constant_data=xr.Dataset(
+            {f"counts_{k}": (("collaboration", f"option_{k}"), v) for k, v in counts.items()},
+            coords={"collaboration": collabs},
+        )
+    )
+    summary = az.summary(idata, var_names=["links", "noise", "discrimination"], kind="diagnostics")
+    divergences = int(idata.sample_stats["diverging"].sum())
+    problems = diagnose(summary, divergences, draws * chains)
+    if problems:
+        warnings.warn("learn: sampler diagnostics failed: " + "; ".join(problems), UserWarning, stacklevel=2)
+    return LearnResult(idata, summary, divergences, problems, seconds)
+
+
+def posterior_theta(path: str | Path, *, draws: bool = False) -> np.ndarray:
+    """θ from a saved ``learn`` posterior: the posterior mean, or every draw (chains stacked)."""
+    import arviz as az
+
+    idata = az.from_netcdf(str(path))
+    if "posterior" not in idata.groups() or "theta" not in idata.posterior:
+        raise ValueError(f"{path} has no posterior θ; expected the InferenceData written by learn")
+    stacked = idata.posterior["theta"].stack(sample=("chain", "draw")).transpose("sample", ...).values
+    return stacked if draws else stacked.mean(axis=0)

@@ -77,3 +77,26 @@ def test_no_answers_is_refused(model: bc.Model, survey: pd.DataFrame) -> None:
         blank[item_id] = pd.array([pd.NA] * len(blank), dtype="Int64")
     with pytest.raises(ValueError, match="no answered items"):
         build_learn_model(model, blank)
+
+
+def test_learn_samples_saves_and_reloads(model: bc.Model, survey: pd.DataFrame, tmp_path) -> None:
+    """A short real NUTS run: labelled InferenceData, diagnostics, and load_model(posterior=...)."""
+    import warnings
+
+    from bayescollab.survey.learn import learn
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # 30 draws will not pass the ESS bar
+        result = learn(model, survey, draws=30, tune=30, chains=2, seed=4, progressbar=False)
+    idata = result.idata
+    assert {"posterior", "sample_stats", "prior", "constant_data"} <= set(idata.groups())
+    assert idata.posterior["theta"].shape == (2, 30, len(model.theta_spec))
+    assert {"r_hat", "ess_bulk", "ess_tail"} <= set(result.summary.columns)
+    assert any("ess" in p for p in result.problems)  # too few draws is reported, not hidden
+    path = tmp_path / "posterior.nc"
+    idata.to_netcdf(str(path))
+    loaded = bc.load_model(posterior=path)
+    assert loaded.theta_draws.shape == (60, len(model.theta_spec))
+    np.testing.assert_allclose(loaded.theta, loaded.theta_draws.mean(axis=0))
+    with pytest.raises(ValueError, match="draws is 0"):
+        learn(model, survey, draws=0)
