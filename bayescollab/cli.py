@@ -443,6 +443,55 @@ def simulate(
 
 @app.command()
 @_friendly_errors
+def learn(
+    survey: Annotated[Path, typer.Argument(help="Survey CSV of many collaborations.")],
+    out: Annotated[
+        Path, typer.Option("--out", "-o", help="Folder for posterior.nc, summary.csv, diagnostics.json.")
+    ],
+    draws: Annotated[int, typer.Option("--draws", help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option("--tune", help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option("--chains", help="Independent chains.")] = 4,
+    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the sampler.")] = None,
+    as_json: JsonOpt = False,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """Update the theory's link strengths and the items' discriminations from surveys (PyMC NUTS).
+
+    Every unobserved node is summed out exactly, so this is slow on surveys that measure the
+    densely linked mechanisms (docs/performance.md); progress is shown while sampling.
+    """
+    import warnings
+
+    from bayescollab.survey.learn import learn as run_learn
+
+    model = _load(models, priors)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = run_learn(
+            model, survey, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=not as_json
+        )
+    out.mkdir(parents=True, exist_ok=True)
+    result.idata.to_netcdf(str(out / "posterior.nc"))
+    result.summary.to_csv(out / "summary.csv")
+    report = {"survey": str(survey), "out": str(out), **result.to_dict()}
+    (out / "diagnostics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for w in caught:
+        if "diagnostics failed" in str(w.message):
+            typer.echo(f"warning: {w.message}", err=True)
+    if as_json:
+        typer.echo(json.dumps(report))
+        return
+    typer.echo(f"posterior written to {out / 'posterior.nc'} ({result.seconds:.0f} s sampling)")
+    typer.echo(
+        f"max r_hat {report['max_r_hat']:.3f}, min bulk ESS {report['min_ess_bulk']:.0f}, "
+        f"min tail ESS {report['min_ess_tail']:.0f}, divergences {result.divergences}"
+    )
+    typer.echo(f"reload with bayescollab.load_model(posterior={str(out / 'posterior.nc')!r})")
+
+
+@app.command()
+@_friendly_errors
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
         "causal_web.png"

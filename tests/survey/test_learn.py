@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -100,3 +102,19 @@ def test_learn_samples_saves_and_reloads(model: bc.Model, survey: pd.DataFrame, 
     np.testing.assert_allclose(loaded.theta, loaded.theta_draws.mean(axis=0))
     with pytest.raises(ValueError, match="draws is 0"):
         learn(model, survey, draws=0)
+
+
+def test_learn_cli_writes_posterior_summary_and_diagnostics(run_cli, survey: pd.DataFrame, tmp_path) -> None:
+    from bayescollab.survey.ingest import write_survey
+
+    path = write_survey(survey, tmp_path / "surveys.csv")
+    done = run_cli("learn", str(path), "-o", str(tmp_path / "out"), "--draws", "20", "--tune", "20",
+                   "--chains", "2", "--seed", "1", "--json")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    report = json.loads(done.stdout)
+    assert report["max_r_hat"] > 0 and report["problems"]  # 20 draws: ESS too low, and said so
+    assert "diagnostics failed" in done.stderr
+    for name in ("posterior.nc", "summary.csv", "diagnostics.json"):
+        assert (tmp_path / "out" / name).is_file()
+    bad = run_cli("learn", str(path), "-o", str(tmp_path / "o2"), "--chains", "0")
+    assert bad.returncode == 2 and "chains is 0" in bad.stderr
