@@ -68,15 +68,11 @@ def build_learn_model(
     instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
     measurement = measurement if measurement is not None else load_measurement_priors()
     collabs, counts = answer_counts(survey, instrument)
-    if not counts:
-        raise ValueError("the survey has no answered items; expected at least one answer to learn from")
     items = [instrument[i] for i in counts]
     nodes = sorted({item.node for item in items})
     spec = model.theta_spec
     noise = spec.noise_mask
     mu_log, s_log = spec.lognormal_noise()
-    placeholder = {n: np.ones((len(collabs), len(model.states(n)))) for n in nodes}
-    loglik = CaseLogLikelihood(model.theory, spec, placeholder)
     coords = {
         "parameter": spec.names,
         "link": [n for n, is_noise in zip(spec.names, noise, strict=True) if not is_noise],
@@ -93,12 +89,16 @@ def build_learn_model(
         theta = pt.set_subtensor(theta[np.flatnonzero(~noise)], links)
         theta = pt.set_subtensor(theta[np.flatnonzero(noise)], sigmas)
         theta = pm.Deterministic("theta", theta, dims="parameter")
+        if not counts:  # nothing answered: the model is the prior, and learn returns it
+            return pm_model
         lam = pm.LogNormal(
             "discrimination",
             mu=np.log([p.median for p in lam_prior]),
             sigma=[p.sd_log for p in lam_prior],
             dims="item",
         )
+        placeholder = {n: np.ones((len(collabs), len(model.states(n)))) for n in nodes}
+        loglik = CaseLogLikelihood(model.theory, spec, placeholder)
         log_rows: dict[str, Any] = {}
         for j, item in enumerate(items):
             table = pt.maximum(answer_table(item, lam[j], ops), 1e-300)  # (options, states)
@@ -215,7 +215,8 @@ def learn(
             coords={"collaboration": collabs},
         )
     )
-    summary = az.summary(idata, var_names=["links", "noise", "discrimination"], kind="diagnostics")
+    names = [v for v in ("links", "noise", "discrimination") if v in idata.posterior]
+    summary = az.summary(idata, var_names=names, kind="diagnostics")
     divergences = int(idata.sample_stats["diverging"].sum())
     problems = diagnose(summary, divergences, draws * chains)
     if problems:

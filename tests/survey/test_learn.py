@@ -73,12 +73,17 @@ def test_loglik_equals_the_numpy_engine(model: bc.Model, survey: pd.DataFrame) -
     assert isinstance(pm_model, pm.Model)
 
 
-def test_no_answers_is_refused(model: bc.Model, survey: pd.DataFrame) -> None:
+def test_no_answers_leaves_the_prior(model: bc.Model, survey: pd.DataFrame) -> None:
+    """With every cell blank there is no likelihood: the model's density is the prior's."""
     blank = survey.copy()
     for item_id in ITEMS:
         blank[item_id] = pd.array([pd.NA] * len(blank), dtype="Int64")
-    with pytest.raises(ValueError, match="no answered items"):
-        build_learn_model(model, blank)
+    pm_model = build_learn_model(model, blank)
+    assert not pm_model.potentials and "discrimination" not in pm_model.named_vars
+    point = pm_model.initial_point(random_seed=1)
+    assert pm_model.compile_logp()(point) == pytest.approx(
+        pm_model.compile_logp(vars=pm_model.free_RVs)(point)
+    )
 
 
 def test_learn_samples_saves_and_reloads(model: bc.Model, survey: pd.DataFrame, tmp_path) -> None:
