@@ -446,7 +446,10 @@ def simulate(
 def learn(
     survey: Annotated[Path, typer.Argument(help="Survey CSV of many collaborations.")],
     out: Annotated[
-        Path, typer.Option("--out", "-o", help="Folder for posterior.nc, summary.csv, diagnostics.json.")
+        Path,
+        typer.Option(
+            "--out", "-o", help="Folder for posterior.nc, summary.csv, diagnostics.json, ppc.csv, ppc.png."
+        ),
     ],
     draws: Annotated[int, typer.Option("--draws", help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option("--tune", help="Tuning steps per chain.")] = 1000,
@@ -475,6 +478,13 @@ def learn(
     result.idata.to_netcdf(str(out / "posterior.nc"))
     result.summary.to_csv(out / "summary.csv")
     report = {"survey": str(survey), "out": str(out), **result.to_dict()}
+    if "posterior_predictive" in result.idata.groups():
+        from bayescollab.survey.predictive import plot_ppc, ppc_table
+
+        ppc = ppc_table(result.idata)
+        ppc.to_csv(out / "ppc.csv", index=False)
+        plot_ppc(ppc).savefig(out / "ppc.png", dpi=120)
+        report["ppc_inside_90"] = float(ppc["inside"].mean())
     (out / "diagnostics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     for w in caught:
         if "diagnostics failed" in str(w.message):
@@ -487,6 +497,11 @@ def learn(
         f"max r_hat {report['max_r_hat']:.3f}, min bulk ESS {report['min_ess_bulk']:.0f}, "
         f"min tail ESS {report['min_ess_tail']:.0f}, divergences {result.divergences}"
     )
+    if "ppc_inside_90" in report:
+        typer.echo(
+            f"posterior predictive check: {report['ppc_inside_90']:.0%} of observed answer shares inside "
+            f"the replicated 90% intervals ({out / 'ppc.png'})"
+        )
     typer.echo(f"reload with bayescollab.load_model(posterior={str(out / 'posterior.nc')!r})")
 
 

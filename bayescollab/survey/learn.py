@@ -173,12 +173,15 @@ def learn(
     seed: RandomSeed = None,
     instrument: Instrument | None = None,
     progressbar: bool = True,
+    predictive_draws: int = 200,
 ) -> LearnResult:
     """Sample the posterior of θ and λ given the surveys (NUTS), with diagnostics.
 
-    Returns the InferenceData (posterior, sample_stats, prior, constant_data with the answer
-    counts) and a summary of r_hat, bulk and tail ESS per parameter; failures are listed in
-    ``problems`` and raised as a :class:`UserWarning`.
+    Returns the InferenceData (posterior, sample_stats, prior, observed_data with the answer
+    counts, and prior_predictive / posterior_predictive replicates of those counts from up to
+    ``predictive_draws`` draws each, see :mod:`bayescollab.survey.predictive`) and a summary of
+    r_hat, bulk and tail ESS per parameter; failures are listed in ``problems`` and raised as a
+    :class:`UserWarning`.
     """
     import arviz as az
     import pymc as pm
@@ -206,15 +209,7 @@ def learn(
         )
         idata.extend(pm.sample_prior_predictive(draws=min(draws, 500), random_seed=seeds[-1]))
     seconds = time.perf_counter() - start
-    collabs, counts = answer_counts(survey, instrument)
-    import xarray as xr
-
-    idata.add_groups(
-        constant_data=xr.Dataset(
-            {f"counts_{k}": (("collaboration", f"option_{k}"), v) for k, v in counts.items()},
-            coords={"collaboration": collabs},
-        )
-    )
+    add_predictive(idata, model, survey, instrument, predictive_draws, seed=seeds[-1])
     names = [v for v in ("links", "noise", "discrimination") if v in idata.posterior]
     summary = az.summary(idata, var_names=names, kind="diagnostics")
     divergences = int(idata.sample_stats["diverging"].sum())
@@ -222,6 +217,39 @@ def learn(
     if problems:
         warnings.warn("learn: sampler diagnostics failed: " + "; ".join(problems), UserWarning, stacklevel=2)
     return LearnResult(idata, summary, divergences, problems, seconds)
+
+
+def _thinned(group: Any, n: int) -> Any:
+    """At most ``n`` draws of an InferenceData group, evenly spaced within each chain."""
+    per_chain = max(1, n // group.sizes["chain"])
+    keep = np.unique(np.linspace(0, group.sizes["draw"] - 1, min(per_chain, group.sizes["draw"])).astype(int))
+    return group.isel(draw=keep)
+
+
+def add_predictive(
+    idata: Any, model: Any, survey: pd.DataFrame, instrument: Instrument, n_draws: int, *, seed: RandomSeed
+) -> None:
+    """Add observed_data and, from ``n_draws`` draws each, prior and posterior predictive counts."""
+    from bayescollab.survey.predictive import counts_dataset, replicate_counts
+
+    collabs, counts = answer_counts(survey, instrument)
+    if not counts:
+        return
+    idata.add_groups(observed_data=counts_dataset(counts, collabs, instrument))
+    answered = {item: table.sum(axis=1) for item, table in counts.items()}
+    streams = np.random.default_rng(seed).spawn(2)
+    pairs = (("prior", "prior_predictive"), ("posterior", "posterior_predictive"))
+    for (source, target), rng in zip(pairs, streams, strict=True):
+        if source not in idata.groups() or "discrimination" not in idata[source]:
+            continue
+        group = _thinned(idata[source], n_draws)
+        shape = (group.sizes["chain"], group.sizes["draw"])
+        theta = group["theta"].values.reshape(-1, len(model.theta_spec))
+        lam = group["discrimination"].sel(item=list(counts)).values.reshape(-1, len(counts))
+        reps = replicate_counts(model, answered, instrument, theta, lam, seed=rng)
+        reps = {k: v.reshape(*shape, *v.shape[1:]) for k, v in reps.items()}
+        data = counts_dataset(reps, collabs, instrument, sample_dims=("chain", "draw"))
+        idata.add_groups({target: data.assign_coords(chain=group["chain"].values, draw=group["draw"].values)})
 
 
 def posterior_theta(path: str | Path, *, draws: bool = False) -> np.ndarray:

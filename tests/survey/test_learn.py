@@ -13,6 +13,7 @@ from bayescollab.engine.exact import contract_joint
 from bayescollab.survey.instrument import load_instrument
 from bayescollab.survey.learn import answer_counts, build_learn_model
 from bayescollab.survey.measurement import answer_table
+from bayescollab.survey.predictive import plot_ppc, ppc_table, replicate_counts
 
 # contexts with a small ancestry keep the exact graph small enough for a unit test
 ITEMS = ["collaboration_history_1", "collaboration_history_2", "mandated_1", "resource_capacity_1"]
@@ -96,8 +97,21 @@ def test_learn_samples_saves_and_reloads(model: bc.Model, survey: pd.DataFrame, 
         warnings.simplefilter("ignore", UserWarning)  # 30 draws will not pass the ESS bar
         result = learn(model, survey, draws=30, tune=30, chains=2, seed=4, progressbar=False)
     idata = result.idata
-    assert {"posterior", "sample_stats", "prior", "constant_data"} <= set(idata.groups())
+    assert {"posterior", "sample_stats", "prior", "observed_data"} <= set(idata.groups())
+    assert {"prior_predictive", "posterior_predictive"} <= set(idata.groups())
     assert idata.posterior["theta"].shape == (2, 30, len(model.theta_spec))
+    # replicates keep who answered what: per collaboration and item, the same number of answers
+    for name, observed in idata.observed_data.data_vars.items():
+        replicated = idata.posterior_predictive[name]
+        assert replicated.sizes["chain"] == 2 and replicated.sizes["draw"] <= 30
+        np.testing.assert_array_equal(
+            replicated.sum(replicated.dims[-1]).values,
+            np.broadcast_to(observed.sum(observed.dims[-1]).values, replicated.shape[:-1]),
+        )
+    table = ppc_table(idata)
+    assert set(table["item"]) == set(ITEMS)
+    assert table["lower"].le(table["mean"]).all() and table["mean"].le(table["upper"]).all()
+    assert plot_ppc(table).axes
     assert {"r_hat", "ess_bulk", "ess_tail"} <= set(result.summary.columns)
     assert any("ess" in p for p in result.problems)  # too few draws is reported, not hidden
     path = tmp_path / "posterior.nc"
@@ -119,7 +133,26 @@ def test_learn_cli_writes_posterior_summary_and_diagnostics(run_cli, survey: pd.
     report = json.loads(done.stdout)
     assert report["max_r_hat"] > 0 and report["problems"]  # 20 draws: ESS too low, and said so
     assert "diagnostics failed" in done.stderr
-    for name in ("posterior.nc", "summary.csv", "diagnostics.json"):
+    assert 0 <= report["ppc_inside_90"] <= 1
+    for name in ("posterior.nc", "summary.csv", "diagnostics.json", "ppc.csv", "ppc.png"):
         assert (tmp_path / "out" / name).is_file()
     bad = run_cli("learn", str(path), "-o", str(tmp_path / "o2"), "--chains", "0")
     assert bad.returncode == 2 and "chains is 0" in bad.stderr
+
+
+def test_replicated_answers_follow_the_model_marginal(model: bc.Model) -> None:
+    """At a fixed θ, replicated answer shares converge to Σ_s P(node = s) P(answer | s)."""
+    instrument = load_instrument(theory=model.theory)
+    items = ["collaboration_history_1", "trust_1"]
+    lam = np.array([[2.0, 1.5]])
+    answered = {i: np.ones(20_000) for i in items}
+    reps = replicate_counts(model, answered, instrument, model.theta[None], lam, seed=3)
+    for j, item_id in enumerate(items):
+        item = instrument[item_id]
+        node = np.array(list(model.query(item.node).values()))
+        expected = np.asarray(answer_table(item, lam[0, j]), dtype=float) @ node
+        share = reps[item_id][0].sum(axis=0) / 20_000
+        np.testing.assert_allclose(share, expected, atol=0.015)
+        assert reps[item_id].sum() == 20_000
+    with pytest.raises(ValueError, match=r"expected \(1, 2\)"):
+        replicate_counts(model, answered, instrument, model.theta[None], np.ones((1, 3)))
