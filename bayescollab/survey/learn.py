@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bayescollab._random import RandomSeed, seeds_per_chain
+from bayescollab._random import RandomSeed, get_random_generator, seeds_per_chain
 from bayescollab.elicit.cpt import pytensor_ops
 from bayescollab.engine.pytensor_backend import CaseLogLikelihood
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
@@ -236,8 +236,10 @@ def add_predictive(
     if not counts:
         return
     idata.add_groups(observed_data=counts_dataset(counts, collabs, instrument))
+    if n_draws <= 0:
+        return
     answered = {item: table.sum(axis=1) for item, table in counts.items()}
-    streams = np.random.default_rng(seed).spawn(2)
+    streams = get_random_generator(seed).spawn(2)
     pairs = (("prior", "prior_predictive"), ("posterior", "posterior_predictive"))
     for (source, target), rng in zip(pairs, streams, strict=True):
         if source not in idata.groups() or "discrimination" not in idata[source]:

@@ -1,0 +1,247 @@
+"""The cost of ``learn`` at the survey issue's scale, and parameter recovery, measured in one run.
+
+Run: ``.venv/bin/python benchmarks/bench_learn.py [--sections reduced,full,recovery] [--save]``.
+
+Sections (each prints as it goes; ``--save`` writes ``benchmarks/results/learn.json``):
+
+* ``reduced``: 50 collaborations x 12 respondents simulated from the packaged model, answering
+  the items whose nodes have small ancestries (``RECOVERY_ITEMS``), learned with 4 chains x 1,000
+  draws (1,000 tuning steps) exactly as ``bayescollab learn`` runs: wall time, diagnostics, the
+  sampler's gradient evaluations per draw, and the posterior predictive check.
+* ``full``: the same survey design answering the whole instrument (32 items on 16 nodes). The
+  exact log-likelihood and its gradient are compiled and timed per evaluation, its value is
+  checked against pyAgrum (``LazyPropagation`` soft evidence, ``evidenceProbability``) and
+  pyAgrum's time for the value alone is printed beside ours. A full NUTS run at this size is
+  not attempted; the time it would take is *projected* from the measured evaluation time and
+  the gradient evaluations per draw measured in ``reduced`` (labelled as a projection).
+* ``recovery``: :func:`bayescollab.survey.recovery.recovery_study` over several seeds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import platform
+import sys
+import tempfile
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+import bayescollab as bc
+from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
+from bayescollab.survey.learn import answer_counts, build_learn_model, learn
+from bayescollab.survey.predictive import ppc_table
+from bayescollab.survey.recovery import RECOVERY_ITEMS, recovery_study
+from bayescollab.survey.simulate import simulate_survey
+
+RESULTS = Path(__file__).parent / "results" / "learn.json"
+
+
+def log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def simulated(model: bc.Model, items, collaborations: int, respondents: int, seed: int):
+    sim = simulate_survey(
+        model, collaborations=collaborations, respondents=respondents, seed=seed, blank_rate=0.1
+    )
+    keep = [c for c in sim.answers.columns if c in RESERVED_COLUMNS or items is None or c in items]
+    return sim.answers[keep]
+
+
+def section_reduced(model: bc.Model, args) -> dict:
+    survey = simulated(model, RECOVERY_ITEMS, args.collaborations, args.respondents, args.seed)
+    log(f"[reduced] {len(survey)} respondents, items {list(RECOVERY_ITEMS)}")
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = learn(model, survey, draws=args.draws, tune=args.tune, chains=args.chains, seed=args.seed,
+                       progressbar=not args.quiet)  # fmt: skip
+    wall = time.perf_counter() - start
+    stats = result.idata.sample_stats
+    steps = stats["n_steps"].values
+    ppc = ppc_table(result.idata)
+    out = {
+        "collaborations": args.collaborations,
+        "respondents_per_collaboration": args.respondents,
+        "items": list(RECOVERY_ITEMS),
+        "chains": args.chains,
+        "draws": args.draws,
+        "tune": args.tune,
+        "wall_s": wall,
+        "sampling_s": result.seconds,
+        "grad_evals_per_draw_mean": float(steps.mean()),
+        "grad_evals_total_post_tune": int(steps.sum()),
+        "ppc_inside_90": float(ppc["inside"].mean()),
+        "warnings": [str(w.message) for w in caught if "diagnostics" in str(w.message)],
+        **result.to_dict(),
+    }
+    log(f"[reduced] wall {wall:.1f} s (sampling {result.seconds:.1f} s); max r_hat {out['max_r_hat']:.3f}, "
+        f"min ESS bulk {out['min_ess_bulk']:.0f} tail {out['min_ess_tail']:.0f}, "
+        f"divergences {out['divergences']}, {out['grad_evals_per_draw_mean']:.1f} grad evals/draw, "
+        f"PPC {out['ppc_inside_90']:.0%} inside")  # fmt: skip
+    return out
+
+
+def _agrum_logliks(model: bc.Model, rows: dict[str, np.ndarray], peaks: np.ndarray, cases: int):
+    import pyagrum as gum
+
+    from bayescollab.pgmpy_bridge import export_network
+
+    with tempfile.TemporaryDirectory() as tmp:
+        bif = export_network(model, Path(tmp) / "model.bif", "bif")
+        bn = gum.loadBN(str(bif))
+    ie = gum.LazyPropagation(bn)
+    values, times = [], []
+    for c in range(cases):
+        start = time.perf_counter()
+        ie.eraseAllEvidence()
+        for node, table in rows.items():
+            ie.addEvidence(node, [float(x) for x in table[c]])
+        ie.makeInference()
+        values.append(math.log(ie.evidenceProbability()) + peaks[c])
+        times.append(time.perf_counter() - start)
+    return np.array(values), times
+
+
+def section_full(model: bc.Model, args, grad_evals_per_draw: float | None) -> dict:
+    import pytensor
+
+    survey = simulated(model, None, args.collaborations, args.respondents, args.seed)
+    instrument = load_instrument(theory=model.theory)
+    collabs, counts = answer_counts(survey, instrument)
+    log(f"[full] {len(survey)} respondents, {len(counts)} items; building and compiling logp + gradient")
+    pm_model = build_learn_model(model, survey, instrument=instrument)
+    start = time.perf_counter()
+    logp = pm_model.compile_logp()
+    dlogp = pm_model.compile_dlogp()
+    [loglik] = pm_model.replace_rvs_by_values([pm_model["loglik"]])
+    per_collab = pm_model.compile_fn(loglik, inputs=pm_model.value_vars, on_unused_input="ignore")
+    compile_s = time.perf_counter() - start
+    point = pm_model.initial_point()
+    log(f"[full] compiled in {compile_s:.1f} s; timing {args.evals} value+gradient evaluations")
+    times = []
+    for _ in range(args.evals):
+        t0 = time.perf_counter()
+        logp(point)
+        dlogp(point)
+        times.append(time.perf_counter() - t0)
+        log(f"[full]   {times[-1]:.2f} s")
+    ours = np.asarray(per_collab(point))
+
+    # the same per-collaboration log-likelihoods from pyAgrum's soft evidence (value only)
+    from bayescollab.survey.measurement import answer_table
+
+    lam = np.exp(point["discrimination_log__"])
+    log_rows: dict[str, np.ndarray] = {}
+    for j, item_id in enumerate(counts):
+        item = instrument[item_id]
+        table = np.maximum(np.asarray(answer_table(item, lam[j]), dtype=float), 1e-300)
+        log_rows[item.node] = log_rows.get(item.node, 0.0) + counts[item_id] @ np.log(table)
+    peaks = {n: v.max(axis=1, keepdims=True) for n, v in log_rows.items()}
+    rows = {n: np.exp(v - peaks[n]) for n, v in log_rows.items()}
+    total_peak = sum(p[:, 0] for p in peaks.values())
+    cases = min(args.agrum_cases, len(collabs))
+    agrum, agrum_times = _agrum_logliks(model, rows, total_peak, cases)
+    diff = float(np.abs(agrum - ours[:cases]).max())
+    eval_s = float(np.median(times))
+    out = {
+        "collaborations": len(collabs),
+        "items": len(counts),
+        "nodes_measured": sorted({instrument[i].node for i in counts}),
+        "compile_s": compile_s,
+        "value_and_grad_s": times,
+        "value_and_grad_median_s": eval_s,
+        "pyagrum_value_per_collaboration_s": float(np.median(agrum_times)),
+        "ours_value_and_grad_per_collaboration_s": eval_s / len(collabs),
+        "max_abs_diff_loglik_vs_pyagrum": diff,
+        "pyagrum_cases_compared": cases,
+        "pytensor_blas": pytensor.config.blas__ldflags or "none",
+    }
+    if grad_evals_per_draw:
+        iterations = args.chains * (args.draws + args.tune)
+        evals = iterations * grad_evals_per_draw
+        out["projection"] = {
+            "note": "projected, not run: evaluations x measured seconds per evaluation / cores",
+            "grad_evals_per_draw_from_reduced": grad_evals_per_draw,
+            "iterations": iterations,
+            "grad_evals": evals,
+            "hours_on_all_cores": evals * eval_s / (os.cpu_count() or 1) / 3600,
+        }
+    agrum_s = out["pyagrum_value_per_collaboration_s"]
+    log(f"[full] value+grad {eval_s:.1f} s per evaluation over {len(collabs)} collaborations "
+        f"({eval_s / len(collabs):.2f} s each); pyAgrum value alone {agrum_s:.2f} s per collaboration; "
+        f"max |diff| {diff:.2e}")  # fmt: skip
+    if "projection" in out:
+        log(f"[full] projected NUTS time at this size: {out['projection']['hours_on_all_cores']:.0f} h")
+    return out
+
+
+def section_recovery(model: bc.Model, args) -> dict:
+    seeds = list(range(1, args.recovery_seeds + 1))
+    log(f"[recovery] seeds {seeds}, {args.chains} chains x {args.recovery_draws} draws")
+
+    def progress(done: int, total: int) -> None:
+        log(f"[recovery] {done}/{total} seeds done")
+
+    study = recovery_study(
+        model,
+        seeds,
+        draws=args.recovery_draws,
+        tune=args.recovery_draws,
+        chains=args.chains,
+        collaborations=args.collaborations,
+        respondents=args.respondents,
+        progress=progress,
+    )
+    frame = study.to_frame()
+    log(frame.to_string())
+    log(f"[recovery] passed: {study.passed} (every seed covers >= {study.threshold:.0%} at {study.prob:.0%})")
+    return study.to_dict()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sections", default="reduced,full,recovery")
+    parser.add_argument("--collaborations", type=int, default=50)
+    parser.add_argument("--respondents", type=int, default=12)
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--seed", type=int, default=20261201)
+    parser.add_argument("--evals", type=int, default=3, help="timed value+gradient evaluations in 'full'")
+    parser.add_argument("--agrum-cases", type=int, default=5)
+    parser.add_argument("--recovery-seeds", type=int, default=5)
+    parser.add_argument("--recovery-draws", type=int, default=500)
+    parser.add_argument("--quiet", action="store_true", help="no sampler progress bars")
+    parser.add_argument("--save", action="store_true", help=f"write {RESULTS}")
+    args = parser.parse_args()
+    sections = args.sections.split(",")
+    model = bc.load_model()
+    report: dict = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": {"python": platform.python_version(), "cpus": os.cpu_count()},
+        "args": vars(args),
+    }
+    if "reduced" in sections:
+        report["reduced"] = section_reduced(model, args)
+    if "full" in sections:
+        per_draw = report.get("reduced", {}).get("grad_evals_per_draw_mean")
+        report["full"] = section_full(model, args, per_draw)
+    if "recovery" in sections:
+        report["recovery"] = section_recovery(model, args)
+    text = json.dumps(report, indent=2, default=float)
+    if args.save:
+        RESULTS.parent.mkdir(parents=True, exist_ok=True)
+        RESULTS.write_text(text + "\n", encoding="utf-8")
+        log(f"written {RESULTS}")
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
