@@ -76,7 +76,11 @@ def tornado_plot(
         ax.axvline(baseline, color="black", linewidth=1, linestyle="--", label=f"now {baseline:.3f}")
         ax.legend(loc="lower right", fontsize=7)
     ax.set_xlabel(xlabel)
-    ax.margins(x=0.25)
+    # room either side for the end labels: a third of the plotted span, at least 0.02
+    lows = [min(s.low, s.high) for s in ranked] + ([baseline] if baseline is not None else [])
+    highs = [max(s.low, s.high) for s in ranked] + ([baseline] if baseline is not None else [])
+    span = max(max(highs) - min(lows), 0.02)
+    ax.set_xlim(min(lows) - span / 3, max(highs) + span / 3)
     if title:
         ax.set_title(title, fontsize=10)
     fig.tight_layout()
