@@ -507,6 +507,53 @@ def learn(
 
 @app.command()
 @_friendly_errors
+def sensitivity(
+    target: Annotated[str, typer.Argument(help="Node whose probability is analysed.")],
+    given: GivenOpt = None,
+    do: DoOpt = None,
+    scenario: ScenarioOpt = None,
+    state: Annotated[
+        str | None, typer.Option("--state", help="Target state (default: its favourable state).")
+    ] = None,
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="Write the three-panel figure here (.png or .svg).")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", help="Rows per section.", min=1)] = 8,
+    as_json: JsonOpt = False,
+    models: ModelsOpt = None,
+    priors: PriorsOpt = None,
+) -> None:
+    """Context tornado, lever ranking (002 Table 10 actions) and value of information, in one report."""
+    from bayescollab._validate import parse_assignments
+    from bayescollab.sensitivity.report import sensitivity_report
+
+    if plot is not None and plot.suffix.lower() not in {".png", ".svg"}:
+        _fail(f"--plot {plot} has suffix {plot.suffix!r}; expected .png or .svg")
+    model = _load(models, priors)
+    report = sensitivity_report(
+        model,
+        target,
+        state,
+        scenario=scenario,
+        evidence=parse_assignments(given or [], "--given"),
+        do=parse_assignments(do or [], "--do"),
+    )
+    if plot is not None:
+        plot.parent.mkdir(parents=True, exist_ok=True)
+        report.figure(top=top).savefig(plot, dpi=120)
+    if as_json:
+        out = report.to_dict()
+        if plot is not None:
+            out["plot"] = str(plot)
+        typer.echo(json.dumps(out))
+        return
+    typer.echo(report.to_text(top=top))
+    if plot is not None:
+        typer.echo(f"figure: {plot}")
+
+
+@app.command()
+@_friendly_errors
 def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
         "causal_web.png"

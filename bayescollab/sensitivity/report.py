@@ -1,0 +1,112 @@
+"""One sensitivity report for a target in a setting: contexts, levers, and what to measure next.
+
+``bayescollab sensitivity`` answers the three questions an analyst asks of a scenario at once:
+which unobserved contexts move the answer most (context tornado), which actions on the levers
+Table 10 names would raise it most (lever ranking), and which survey item or mechanism to
+measure first to narrow it down (value of information). Each part is its own module; this one
+only runs them on the same setting and puts the results side by side, as text, JSON and one
+figure.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity, context_tornado
+from bayescollab.sensitivity.levers import LeverRanking, rank_levers
+from bayescollab.sensitivity.voi import ValueOfInformation, value_of_information, voi_plot
+
+
+@dataclass(frozen=True)
+class SensitivityReport:
+    """The three analyses of one target under one setting (scenario, evidence, do)."""
+
+    target: str
+    state: str
+    scenario: str | None
+    evidence: dict[str, str]
+    do: dict[str, str]
+    contexts: ContextSensitivity
+    levers: LeverRanking
+    information: ValueOfInformation
+
+    @property
+    def probability(self) -> float:
+        """P(target = state) in the setting, before any lever is pulled."""
+        return self.contexts.baseline
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "target": self.target,
+            "state": self.state,
+            "scenario": self.scenario,
+            "evidence": dict(self.evidence),
+            "do": dict(self.do),
+            "probability": self.probability,
+            "contexts": self.contexts.to_dict(),
+            "levers": self.levers.to_dict(),
+            "value_of_information": self.information.to_dict(),
+        }
+
+    def to_text(self, top: int = 8) -> str:
+        rule = "-" * 78
+        return "\n".join(
+            [
+                "CONTEXTS: how far each unobserved context swings the answer",
+                self.contexts.to_text(top=top),
+                rule,
+                "LEVERS: actions from 002 Table 10, alone and in pairs, by gain",
+                self.levers.to_text(top=min(top, 5)),
+                rule,
+                "WHAT TO MEASURE NEXT: mutual information with the target",
+                self.information.to_text(top=top),
+            ]
+        )
+
+    def figure(self, top: int = 10):
+        """Three panels: the context tornado (do), the best levers' gains, and the VOI bars."""
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, 3, figsize=(19, max(4.5, 0.42 * top + 1.5)))
+        context_tornado(self.contexts, kind="do", top=top, ax=axes[0])
+        best = [*self.levers.singles[:top]][::-1]
+        axes[1].barh(range(len(best)), [e.gain for e in best], color="#55a868")
+        axes[1].set_yticks(range(len(best)), [e.label for e in best], fontsize=8)
+        axes[1].axvline(0, color="black", linewidth=0.8)
+        axes[1].set_xlabel(f"gain in P({self.target}={self.state})")
+        axes[1].set_title(f"levers (now {self.levers.baseline:.3f})", fontsize=10)
+        voi_plot(self.information, top=top, ax=axes[2])
+        fig.tight_layout()
+        return fig
+
+
+def sensitivity_report(
+    model: Any,
+    target: str,
+    state: str | None = None,
+    *,
+    scenario: str | None = None,
+    evidence: Mapping[str, str] | None = None,
+    do: Mapping[str, str] | None = None,
+) -> SensitivityReport:
+    """Run the context, lever and value-of-information analyses on one setting.
+
+    ``scenario`` names a packaged scenario; ``evidence`` adds to it (a clash is refused by
+    :func:`bayescollab.sensitivity.context.scenario_conditions`). ``state`` defaults to the
+    target's favourable state.
+    """
+    contexts = context_sensitivity(model, target, state, scenario=scenario, evidence=evidence, do=do)
+    levers = rank_levers(model, scenario, evidence=evidence, do=do, target=target, state=contexts.state)
+    information = value_of_information(model, target, evidence=contexts.evidence, do=contexts.do)
+    return SensitivityReport(
+        target=target,
+        state=contexts.state,
+        scenario=scenario,
+        evidence=dict(contexts.evidence),
+        do=dict(contexts.do),
+        contexts=contexts,
+        levers=levers,
+        information=information,
+    )
