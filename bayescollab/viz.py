@@ -14,9 +14,6 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 

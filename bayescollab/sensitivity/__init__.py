@@ -1,5 +1,49 @@
 """Sensitivity and uncertainty analyses of the network: which numbers matter, and how sure we are.
 
-Each module answers one question (parameters, contexts, levers, value of information,
-uncertainty, global indices); ``tornado`` draws the bar charts they share.
+Each module answers one question; this package re-exports their entry points:
+
+* :mod:`.uncertainty`: credible intervals over θ draws, paired scenario comparisons;
+* :mod:`.context`: how far each open context swings a target, observed and under ``do()``;
+* :mod:`.levers`: actionable levers from 002 Table 10 (``models/levers.yaml``), ranked;
+* :mod:`.voi`: value of information of mechanisms and survey items;
+* :mod:`.parameters`: CPT-entry sensitivity functions and θ-component sensitivity;
+* :mod:`.global_sensitivity`: Sobol indices over θ's prior and prior robustness;
+* :mod:`.report`: the three-part report behind ``bayescollab sensitivity``;
+* :mod:`.tornado`: the tornado chart they share.
 """
+
+from bayescollab.sensitivity.context import context_sensitivity, context_tornado
+from bayescollab.sensitivity.global_sensitivity import prior_robustness, sobol_indices
+from bayescollab.sensitivity.levers import load_levers, rank_levers
+from bayescollab.sensitivity.parameters import (
+    parameter_tornado,
+    scan_cpt_entries,
+    sensitivity_function,
+    theta_sensitivity,
+)
+from bayescollab.sensitivity.report import sensitivity_report
+from bayescollab.sensitivity.tornado import Swing, tornado_plot
+from bayescollab.sensitivity.uncertainty import compare_scenarios, credible_interval, forest_plot
+from bayescollab.sensitivity.voi import greedy_measurements, value_of_information, voi_plot
+
+__all__ = [
+    "Swing",
+    "compare_scenarios",
+    "context_sensitivity",
+    "context_tornado",
+    "credible_interval",
+    "forest_plot",
+    "greedy_measurements",
+    "load_levers",
+    "parameter_tornado",
+    "prior_robustness",
+    "rank_levers",
+    "scan_cpt_entries",
+    "sensitivity_function",
+    "sensitivity_report",
+    "sobol_indices",
+    "theta_sensitivity",
+    "tornado_plot",
+    "value_of_information",
+    "voi_plot",
+]
