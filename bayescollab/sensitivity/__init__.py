@@ -6,21 +6,18 @@ Each module answers one question; this package re-exports their entry points:
 * :mod:`.context`: how far each open context swings a target, observed and under ``do()``;
 * :mod:`.levers`: actionable levers from 002 Table 10 (``models/levers.yaml``), ranked;
 * :mod:`.voi`: value of information of mechanisms and survey items;
-* :mod:`.parameters`: CPT-entry sensitivity functions and θ-component sensitivity;
+* :mod:`.cpt_entries`: sensitivity functions of single CPT entries;
+* :mod:`.parameters`: θ-component derivatives and prior-interval swings;
 * :mod:`.global_sensitivity`: Sobol indices over θ's prior and prior robustness;
 * :mod:`.report`: the three-part report behind ``bayescollab sensitivity``;
 * :mod:`.tornado`: the tornado chart they share.
 """
 
 from bayescollab.sensitivity.context import context_sensitivity, context_tornado
+from bayescollab.sensitivity.cpt_entries import scan_cpt_entries, sensitivity_function
 from bayescollab.sensitivity.global_sensitivity import prior_robustness, sobol_indices
 from bayescollab.sensitivity.levers import load_levers, rank_levers
-from bayescollab.sensitivity.parameters import (
-    parameter_tornado,
-    scan_cpt_entries,
-    sensitivity_function,
-    theta_sensitivity,
-)
+from bayescollab.sensitivity.parameters import parameter_tornado, theta_sensitivity
 from bayescollab.sensitivity.report import sensitivity_report
 from bayescollab.sensitivity.tornado import Swing, tornado_plot
 from bayescollab.sensitivity.uncertainty import compare_scenarios, credible_interval, forest_plot

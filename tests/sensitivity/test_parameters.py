@@ -16,14 +16,8 @@ from scipy.stats import norm
 import bayescollab as bc
 from bayescollab.engine.exact import Network, query_joint
 from bayescollab.errors import UnknownNameError
-from bayescollab.sensitivity.parameters import (
-    SensitivityFunction,
-    parameter_tornado,
-    relevant_parameters,
-    scan_cpt_entries,
-    sensitivity_function,
-    theta_sensitivity,
-)
+from bayescollab.sensitivity.cpt_entries import SensitivityFunction, scan_cpt_entries, sensitivity_function
+from bayescollab.sensitivity.parameters import parameter_tornado, relevant_parameters, theta_sensitivity
 
 ATOL = 1e-9
 SMALL = {"target": "confidence", "state": "high", "evidence": {"mandated": "mandated"}}
