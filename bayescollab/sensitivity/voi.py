@@ -540,12 +540,15 @@ def voi_plot(
     )
     ax.set_yticks(range(len(rows)), [r.name for r in rows], fontsize=8)
     ax.axvline(result.entropy, color="black", linestyle="--", linewidth=1)
-    for k_, colour in colours.items():
-        if any(r.kind == k_ for r in rows):
-            label = "node, observed perfectly" if k_ == "node" else "survey item, one respondent"
-            ax.barh([], [], color=colour, label=label)
-    ax.plot([], [], color="black", linestyle="--", label=f"H({result.target}) = {result.entropy:.2f} bits")
-    ax.legend(loc="lower right", fontsize=7)
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    names = {"node": "node, observed perfectly", "item": "survey item, one respondent"}
+    handles = [Patch(color=colours[k_], label=names[k_]) for k_ in colours if any(r.kind == k_ for r in rows)]
+    handles.append(
+        Line2D([], [], color="black", linestyle="--", label=f"H({result.target}) = {result.entropy:.2f} bits")
+    )
+    ax.legend(handles=handles, loc="lower right", fontsize=7)
     ax.set_xlabel(f"mutual information with {result.target} (bits)")
     cond = _condition_text(result.evidence, result.do, result.virtual_evidence)
     ax.set_title(title or f"What to measure next | {cond}", fontsize=9, wrap=True)
