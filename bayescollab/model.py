@@ -399,7 +399,13 @@ class Model:
         needed = sorted(self._net.ancestors([target, *ev, *virt, *dos], frozenset(dos)) - set(dos))
         workers = worker_count()
         chunk = draws_per_chunk(
-            self._net, [target], workers=workers, evidence=ev, do=dos, virtual_evidence=virt
+            self._net,
+            [target],
+            workers=workers,
+            n_draws=len(theta),
+            evidence=ev,
+            do=dos,
+            virtual_evidence=virt,
         )
         starts = list(range(0, len(theta), chunk))
 

@@ -132,9 +132,20 @@ def _batched_contraction(
     return np.concatenate(parts, axis=len(net.draw_shape))
 
 
-def draws_per_chunk(net: Network, targets: Sequence[str], *, workers: int = 1, **query) -> int:
+def draws_per_chunk(
+    net: Network, targets: Sequence[str], *, workers: int = 1, n_draws: int | None = None, **query
+) -> int:
     """How many θ draws one contraction may carry, ``workers`` chunks at once within
-    :data:`MEMORY_BUDGET_BYTES`."""
+    :data:`MEMORY_BUDGET_BYTES`.
+
+    Sized from the plan the draws will actually run (a draw plan is searched apart from the
+    single-θ plan and can have a much smaller largest intermediate); ``n_draws`` (default: the
+    network's own draw count, else 1) sets that plan's search budget as the real run would.
+    """
+    if not net.draw_shape:
+        lead = (n_draws or 1,)
+        cpts = {n: np.broadcast_to(t, (*lead, *t.shape)) for n, t in net.cpts.items()}
+        net = Network(net.order, net.parents, cpts, draw_shape=lead)
     plan = build_contraction(net, targets, **query).plan
     largest = max(plan.largest_intermediate if plan else 1, 1)
     return int(np.clip(MEMORY_BUDGET_BYTES // (8 * _LIVE_COPIES * largest * max(workers, 1)), 1, 1024))
