@@ -29,11 +29,14 @@ from bayescollab.elicit.settings import ElicitationSettings, load_settings
 from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
 from bayescollab.engine.batch import draws_per_chunk, query_cases, worker_count
 from bayescollab.engine.exact import Network, query_joint
+from bayescollab.engine.marginals import all_marginals, one_pass_pays
 from bayescollab.errors import UnknownNameError
 from bayescollab.theory.load import Theory, load_theory
 
 Evidence = Mapping[str, str]
 VirtualEvidence = Mapping[str, Mapping[str, float] | Sequence[float]]
+#: from this many targets on, query_marginals runs one contraction and its reverse pass
+MARGINALS_IN_ONE_PASS = 3
 
 
 class Distribution(Mapping[str, float]):
@@ -217,9 +220,28 @@ class Model:
         do: Evidence | None = None,
         virtual_evidence: VirtualEvidence | None = None,
     ) -> dict[str, Distribution]:
-        """Each target's own marginal under the same evidence."""
+        """Each target's own marginal under the same evidence.
+
+        When the plans say it is cheaper (many targets, light evidence), all marginals come from
+        one contraction and its reverse pass (:func:`bayescollab.engine.marginals.all_marginals`,
+        about three queries' work) instead of one query each; the answers are the same.
+        """
+        for t in targets:
+            check_node(t, self.nodes)
+        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
+        unique = list(dict.fromkeys(targets))
+        if len(unique) < MARGINALS_IN_ONE_PASS or not one_pass_pays(
+            self._net, unique, evidence=ev, do=dos, virtual_evidence=virt
+        ):
+            return {
+                t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence) for t in targets
+            }
+        tables = all_marginals(self._net, unique, evidence=ev, do=dos, virtual_evidence=virt)
         return {
-            t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence) for t in targets
+            t: Distribution(
+                t, self._states[t], tables[t], evidence=evidence or {}, do=do or {}, virtual_evidence=virt
+            )
+            for t in targets
         }
 
     def query_joint(

@@ -258,7 +258,8 @@ def build_contraction(
         operands.append(table)
         subscripts.append(draw_ix + "".join(symbols[v] for v in variables if v not in clamped))
         plan_shapes.append(table.shape[len(lead) :])
-    for node, likelihood in virtual.items():
+    for node in (n for n in net.order if n in virtual):  # network order: the plan key sorts them too
+        likelihood = virtual[node]
         operands.append(likelihood)
         subscripts.append((batch_ix if likelihood.ndim == 2 else "") + symbols[node])
         plan_shapes.append(likelihood.shape)

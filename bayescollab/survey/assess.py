@@ -179,13 +179,13 @@ def assess(
         nodes = reported_nodes(model, list(evidence))
         if progress is not None:
             progress(f"  exact posteriors of {len(nodes)} nodes given {len(evidence)} measured ones")
-        for n in nodes:
-            if n not in prior_of:
-                prior_of[n] = _distribution(model.query(n, evidence=given))
+        missing = [n for n in nodes if n not in prior_of]
+        if missing:
+            priors = model.query_marginals(missing, evidence=given)
+            prior_of.update({n: _distribution(d) for n, d in priors.items()})
         prior = {n: prior_of[n] for n in nodes}
-        posterior = {
-            n: _distribution(model.query(n, evidence=given, virtual_evidence=evidence)) for n in nodes
-        }
+        marginals = model.query_marginals(nodes, evidence=given, virtual_evidence=evidence)
+        posterior = {n: _distribution(marginals[n]) for n in nodes}
         intervals: dict[str, dict[str, tuple[float, float]]] = {}
         if theta is not None:
             for n in nodes:
