@@ -11,9 +11,10 @@ to one and are dropped).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import opt_einsum
@@ -153,6 +154,41 @@ def _pair(a, ai: str, b, bi: str, keep: set[str], size: Mapping[str, int], matmu
     return out.reshape(tuple(size[c] for c in out_idx)), out_idx
 
 
+def walk_path(
+    items: Sequence[Any],
+    labels: Callable[[Any], str],
+    output: str,
+    path: Sequence[tuple[int, ...]],
+    sum_out: Callable[[Any, set[str]], Any],
+    pair: Callable[[Any, Any, set[str]], Any],
+) -> Any:
+    """Follow an opt_einsum path over labelled factors, leaving the arithmetic to the callers.
+
+    ``items`` are factor handles and ``labels(h)`` their index labels; ``sum_out(h, keep)`` and
+    ``pair(a, b, keep)`` return new handles that keep only the labels in ``keep``. The one walk
+    serves the numpy and PyTensor executors (:func:`execute_path`) and the recording forward
+    pass of :mod:`bayescollab.engine.marginals`, so they cannot disagree about which labels a
+    step may sum away. Returns the handle of the result, summed down to ``output``'s labels.
+    """
+    items = list(items)
+    for step in path:
+        picked = [items[i] for i in step]
+        for i in sorted(step, reverse=True):
+            del items[i]
+        outside = set(output).union(*(set(labels(h)) for h in items))
+        h = picked[0]
+        if len(picked) == 1:
+            h = sum_out(h, outside)
+        for j in range(1, len(picked)):
+            keep = outside.union(*(set(labels(x)) for x in picked[j + 1 :]))
+            h = pair(h, picked[j], keep)
+        items.append(h)
+    h, *rest = items
+    for other in rest:  # disconnected pieces the path left apart
+        h = pair(h, other, set(output))
+    return sum_out(h, set(output))
+
+
 def execute_path(
     expr: str,
     operands: Sequence,
@@ -171,23 +207,14 @@ def execute_path(
         size = {}
         for op, ix in zip(operands, inputs.split(","), strict=True):
             size.update(zip(ix, op.shape, strict=True))
-    items = list(zip(operands, inputs.split(","), strict=True))
-    for step in path:
-        picked = [items[i] for i in step]
-        for i in sorted(step, reverse=True):
-            del items[i]
-        outside = set(output).union(*(set(ix) for _, ix in items))
-        arr, idx = picked[0]
-        if len(picked) == 1:
-            arr, idx = _sum_out(arr, idx, outside)
-        for j in range(1, len(picked)):
-            keep = outside.union(*(set(ix) for _, ix in picked[j + 1 :]))
-            arr, idx = _pair(arr, idx, picked[j][0], picked[j][1], keep, size, matmul)
-        items.append((arr, idx))
-    (arr, idx), *rest = items
-    for other, other_idx in rest:  # disconnected pieces the path left apart
-        arr, idx = _pair(arr, idx, other, other_idx, set(output), size, matmul)
-    arr, idx = _sum_out(arr, idx, set(output))
+    arr, idx = walk_path(
+        list(zip(operands, inputs.split(","), strict=True)),
+        lambda h: h[1],
+        output,
+        path,
+        lambda h, keep: _sum_out(h[0], h[1], keep),
+        lambda a, b, keep: _pair(a[0], a[1], b[0], b[1], keep, size, matmul),
+    )
     return arr.transpose([idx.index(c) for c in output]) if output else arr
 
 

@@ -26,6 +26,7 @@ from bayescollab.engine.exact import (
     _pair,
     _sum_out,
     build_contraction,
+    walk_path,
 )
 from bayescollab.errors import ImpossibleEvidenceError
 
@@ -90,6 +91,9 @@ class _Tape:
         self.arrays = [np.asarray(op, dtype=float) for op in operands]
         self.labels = list(labels)
         self.steps: list[tuple[str, tuple[int, ...], int]] = []
+        self.size: dict[str, int] = {}
+        for arr, idx in zip(self.arrays, self.labels, strict=True):
+            self.size.update(zip(idx, arr.shape, strict=True))
 
     def add(self, arr: np.ndarray, idx: str, kind: str, inputs: tuple[int, ...]) -> int:
         self.arrays.append(arr)
@@ -101,15 +105,14 @@ class _Tape:
         arr, idx = _sum_out(self.arrays[i], self.labels[i], keep)
         return i if idx == self.labels[i] else self.add(arr, idx, "sum", (i,))
 
-    def pair(self, i: int, j: int, keep: set[str], size: Mapping[str, int]) -> int:
+    def pair(self, i: int, j: int, keep: set[str]) -> int:
         i = self.sum_out(i, set(self.labels[j]) | keep)
         j = self.sum_out(j, set(self.labels[i]) | keep)
-        arr, idx = _pair(self.arrays[i], self.labels[i], self.arrays[j], self.labels[j], keep, size)
+        arr, idx = _pair(self.arrays[i], self.labels[i], self.arrays[j], self.labels[j], keep, self.size)
         return self.add(arr, idx, "pair", (i, j))
 
-    def backward(self, out: int, size: Mapping[str, int]) -> list[np.ndarray | None]:
+    def backward(self, out: int) -> list[np.ndarray | None]:
         """dZ/d(array) for every array on the tape, Z being the scalar array ``out``."""
-        self.size = size
         grads: list[np.ndarray | None] = [None] * len(self.arrays)
         grads[out] = np.ones_like(self.arrays[out])
 
@@ -163,32 +166,13 @@ def all_marginals(
     if c.plan is not None:
         inputs = c.expr.split("->")[0].split(",")
         tape = _Tape(c.operands, inputs)
-        size: dict[str, int] = {}
-        for arr, idx in zip(tape.arrays, inputs, strict=True):
-            size.update(zip(idx, arr.shape, strict=True))
-        items = list(range(len(inputs)))
-        for step in c.plan.path:
-            picked = [items[i] for i in step]
-            for i in sorted(step, reverse=True):
-                del items[i]
-            outside = set().union(*(set(tape.labels[k]) for k in items))
-            k = picked[0]
-            if len(picked) == 1:
-                k = tape.sum_out(k, outside)
-            for j in range(1, len(picked)):
-                keep = outside.union(*(set(tape.labels[m]) for m in picked[j + 1 :]))
-                k = tape.pair(k, picked[j], keep, size)
-            items.append(k)
-        k, *rest = items
-        for other in rest:  # disconnected pieces the path left apart
-            k = tape.pair(k, other, set(), size)
-        k = tape.sum_out(k, set())
+        k = walk_path(range(len(inputs)), lambda h: tape.labels[h], "", c.plan.path, tape.sum_out, tape.pair)
         z = float(tape.arrays[k])
         if z <= EVIDENCE_ZERO_ATOL:
             raise ImpossibleEvidenceError(
                 f"the evidence has probability {z:.3g} under the model; expected a positive probability"
             )
-        grads = tape.backward(k, size)
+        grads = tape.backward(k)
         first_factor = len(inputs) - len(factors)  # build_contraction puts likelihoods last, in net order
         for offset, n in enumerate(x for x in net.order if x in factors):
             if n not in free:
