@@ -34,7 +34,7 @@ import numpy as np
 
 import bayescollab as bc
 from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
-from bayescollab.survey.learn import answer_counts, build_learn_model, learn
+from bayescollab.survey.learn import answer_counts, build_learn_model, count_likelihood_rows, learn
 from bayescollab.survey.predictive import ppc_table
 from bayescollab.survey.recovery import RECOVERY_ITEMS, recovery_study
 from bayescollab.survey.simulate import simulate_survey
@@ -135,17 +135,9 @@ def section_full(model: bc.Model, args, grad_evals_per_draw: float | None) -> di
     ours = np.asarray(per_collab(point))
 
     # the same per-collaboration log-likelihoods from pyAgrum's soft evidence (value only)
-    from bayescollab.survey.measurement import answer_table
 
     lam = np.exp(point["discrimination_log__"])
-    log_rows: dict[str, np.ndarray] = {}
-    for j, item_id in enumerate(counts):
-        item = instrument[item_id]
-        table = np.maximum(np.asarray(answer_table(item, lam[j]), dtype=float), 1e-300)
-        log_rows[item.node] = log_rows.get(item.node, 0.0) + counts[item_id] @ np.log(table)
-    peaks = {n: v.max(axis=1, keepdims=True) for n, v in log_rows.items()}
-    rows = {n: np.exp(v - peaks[n]) for n, v in log_rows.items()}
-    total_peak = sum(p[:, 0] for p in peaks.values())
+    rows, total_peak = count_likelihood_rows(counts, instrument, lam)
     cases = min(args.agrum_cases, len(collabs))
     agrum, agrum_times = _agrum_logliks(model, rows, total_peak, cases)
     diff = float(np.abs(agrum - ours[:cases]).max())

@@ -21,16 +21,35 @@ from bayescollab.sensitivity.voi import ValueOfInformation, value_of_information
 
 @dataclass(frozen=True)
 class SensitivityReport:
-    """The three analyses of one target under one setting (scenario, evidence, do)."""
+    """The three analyses of one target under one setting (scenario, evidence, do).
 
-    target: str
-    state: str
-    scenario: str | None
-    evidence: dict[str, str]
-    do: dict[str, str]
+    The setting itself is read off the context analysis, which resolved it first; the lever
+    ranking and the value of information ran on the same one.
+    """
+
     contexts: ContextSensitivity
     levers: LeverRanking
     information: ValueOfInformation
+
+    @property
+    def target(self) -> str:
+        return self.contexts.target
+
+    @property
+    def state(self) -> str:
+        return self.contexts.state
+
+    @property
+    def scenario(self) -> str | None:
+        return self.contexts.scenario
+
+    @property
+    def evidence(self) -> dict[str, str]:
+        return dict(self.contexts.evidence)
+
+    @property
+    def do(self) -> dict[str, str]:
+        return dict(self.contexts.do)
 
     @property
     def probability(self) -> float:
@@ -100,13 +119,4 @@ def sensitivity_report(
     contexts = context_sensitivity(model, target, state, scenario=scenario, evidence=evidence, do=do)
     levers = rank_levers(model, scenario, evidence=evidence, do=do, target=target, state=contexts.state)
     information = value_of_information(model, target, evidence=contexts.evidence, do=contexts.do)
-    return SensitivityReport(
-        target=target,
-        state=contexts.state,
-        scenario=scenario,
-        evidence=dict(contexts.evidence),
-        do=dict(contexts.do),
-        contexts=contexts,
-        levers=levers,
-        information=information,
-    )
+    return SensitivityReport(contexts=contexts, levers=levers, information=information)

@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from bayescollab._random import RandomSeed, get_random_generator, seeds_per_chain
-from bayescollab.elicit.cpt import pytensor_ops
+from bayescollab.elicit.cpt import NUMPY_OPS, ArrayOps, pytensor_ops
 from bayescollab.engine.pytensor_backend import CaseLogLikelihood
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.measurement import MeasurementPriors, answer_table, load_measurement_priors
@@ -51,6 +51,29 @@ def answer_counts(survey: pd.DataFrame, instrument: Instrument) -> tuple[list[st
         np.add.at(table, (rows[answered], codes[answered].astype(int)), 1.0)
         counts[item.item_id] = table
     return collabs, counts
+
+
+def count_likelihood_rows(
+    counts: Mapping[str, np.ndarray], instrument: Instrument, discrimination: Any, ops: ArrayOps = NUMPY_OPS
+) -> tuple[dict[str, Any], Any]:
+    """Each measured node's likelihood row per collaboration, from the answer counts.
+
+    log row = Σ_items counts · log P(answer | state; λ), so unanswered cells count for nothing.
+    Rows are scaled to a maximum of 1 (no underflow with many respondents); the second value is
+    the total log scale taken out, per collaboration, to add back to the log-likelihood.
+    ``discrimination`` holds one λ per item of ``counts``, in order; with PyTensor ``ops`` the
+    rows are symbolic.
+    """
+    xp = ops.xp
+    log_rows: dict[str, Any] = {}
+    for j, item_id in enumerate(counts):
+        item = instrument[item_id]
+        table = xp.maximum(answer_table(item, discrimination[j], ops), 1e-300)  # (options, states)
+        term = xp.dot(counts[item_id], xp.log(table))  # (collaborations, states)
+        log_rows[item.node] = log_rows.get(item.node, 0.0) + term
+    peaks = {n: xp.max(v, axis=1, keepdims=True) for n, v in log_rows.items()}
+    rows = {n: xp.exp(log_rows[n] - peaks[n]) for n in log_rows}
+    return rows, sum(p[:, 0] for p in peaks.values())
 
 
 def build_learn_model(
@@ -98,14 +121,8 @@ def build_learn_model(
         )
         placeholder = {n: np.ones((len(collabs), len(model.states(n)))) for n in nodes}
         loglik = CaseLogLikelihood(model.theory, spec, placeholder)
-        log_rows: dict[str, Any] = {}
-        for j, item in enumerate(items):
-            table = pt.maximum(answer_table(item, lam[j], ops), 1e-300)  # (options, states)
-            term = pt.dot(pt.as_tensor(counts[item.item_id]), pt.log(table))  # (collaborations, states)
-            log_rows[item.node] = log_rows.get(item.node, 0.0) + term
-        peaks = {n: pt.max(v, axis=1, keepdims=True) for n, v in log_rows.items()}
-        rows = {n: pt.exp(log_rows[n] - peaks[n]) for n in nodes}
-        per_collab = loglik.graph(theta, rows) + sum(peaks[n][:, 0] for n in nodes)
+        rows, log_peak = count_likelihood_rows(counts, instrument, lam, ops)
+        per_collab = loglik.graph(theta, rows) + log_peak
         pm.Deterministic("loglik", per_collab, dims="collaboration")
         pm.Potential("surveys", per_collab.sum())
     return pm_model

@@ -53,6 +53,14 @@ class DiscriminationPrior:
     def mean(self) -> float:
         return float(self.median * np.exp(self.sd_log**2 / 2))
 
+    def sd(self) -> float:
+        """Standard deviation of lambda (log-normal)."""
+        return float(self.mean() * np.sqrt(np.exp(self.sd_log**2) - 1))
+
+    def draw(self, rng: np.random.Generator) -> float:
+        """One lambda from this prior."""
+        return float(np.exp(np.log(self.median) + self.sd_log * rng.standard_normal()))
+
 
 @dataclass(frozen=True)
 class MeasurementPriors:

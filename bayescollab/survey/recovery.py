@@ -109,16 +109,10 @@ class RecoveryStudy:
 
 
 def _prior_sd(model: Any, items: Sequence[str], instrument: Any) -> np.ndarray:
-    """Prior sd of θ (log-normal noise: its exact sd) followed by each item's λ."""
-    spec = model.theta_spec
-    sd = spec.prior_sd().astype(float).copy()
-    mu_log, s_log = spec.lognormal_noise()
-    noise = spec.noise_mask
-    sd[noise] = np.sqrt((np.exp(s_log**2) - 1) * np.exp(2 * mu_log + s_log**2))
+    """Prior sd of θ (its log-normal noise has the elicited sd too) followed by each item's λ."""
     priors = load_measurement_priors()
-    lam = [priors.for_scale(instrument[i].scale) for i in items]
-    lam_sd = [p.median * np.sqrt((np.exp(p.sd_log**2) - 1) * np.exp(p.sd_log**2)) for p in lam]
-    return np.concatenate([sd, lam_sd])
+    lam_sd = [priors.for_scale(instrument[i].scale).sd() for i in items]
+    return np.concatenate([model.theta_spec.prior_sd(), lam_sd])
 
 
 def recovery_run(
@@ -144,11 +138,7 @@ def recovery_run(
     theta_rng, lam_rng, survey_rng, learn_rng = rng.spawn(4)
     true_theta = model.sample_theta(1, seed=theta_rng)[0]
     priors = load_measurement_priors()
-    true_lam = {
-        i: float(np.exp(np.log(priors.for_scale(instrument[i].scale).median)
-                        + priors.for_scale(instrument[i].scale).sd_log * lam_rng.standard_normal()))
-        for i in items
-    }  # fmt: skip
+    true_lam = {i: priors.for_scale(instrument[i].scale).draw(lam_rng) for i in items}
     truth_model = model.with_theta(true_theta)
     sim = simulate_survey(
         truth_model,
