@@ -44,7 +44,7 @@ from bayescollab.engine.batch import LOOKUP_MAX_ENTRIES
 from bayescollab.engine.exact import EVIDENCE_ZERO_ATOL
 from bayescollab.errors import ImpossibleEvidenceError, Problem, TheoryError, UnknownNameError
 from bayescollab.sensitivity.context import TARGET, scenario_conditions
-from bayescollab.survey.assess import favourable_state
+from bayescollab.theory.graph import favourable_state
 from bayescollab.theory.load import Theory, parse_entries
 from bayescollab.theory.schema import SeedRef
 
@@ -421,7 +421,7 @@ def rank_levers(
     levers = load_levers(theory=model.theory) if levers is None else levers
     if target not in model.nodes:
         raise UnknownNameError("node", target, model.nodes)
-    state = favourable_state(model, target) if state is None else state
+    state = favourable_state(model.theory.nodes[target]) if state is None else state
     if state not in model.states(target):
         raise UnknownNameError(f"state of {target!r}", state, model.states(target))
     state_ix = model.states(target).index(state)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,9 +55,17 @@ class Theory:
     edges: list[Edge] = field(default_factory=list)
     feedback_edges: list[Edge] = field(default_factory=list)
 
+    @cached_property
+    def parent_map(self) -> dict[str, tuple[str, ...]]:
+        """node -> its parents in the static DAG, nodes in life-cycle order (for theory.graph)."""
+        out: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for e in self.edges:
+            out.setdefault(e.child, []).append(e.parent)
+        return {n: tuple(ps) for n, ps in out.items()}
+
     def parents(self, node: str) -> list[str]:
         """Parents of ``node`` in the static DAG, in life-cycle order."""
-        return [e.parent for e in self.edges if e.child == node]
+        return list(self.parent_map.get(node, ()))
 
     def edge(self, parent: str, child: str) -> Edge:
         for e in self.edges:
