@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from bayescollab.errors import Problem
+from bayescollab.theory.core import Theory
 from bayescollab.theory.edges import link_sign
 from bayescollab.theory.graph import find_cycle
-from bayescollab.theory.load import Theory
 from bayescollab.theory.schema import SeedRef
 from bayescollab.theory.vocabulary import CONTRACT, ORDINAL_SCALES
 
