@@ -74,10 +74,8 @@ def _load(models: Path | None, priors: Path | None):
 def _evidence(model, given: list[str] | None, scenario: str | None) -> dict[str, str]:
     from bayescollab._validate import parse_assignments
 
-    evidence = dict(model.scenario(scenario)) if scenario else {}
-    for node, state in parse_assignments(given or [], "--given").items():
-        evidence[node] = state
-    return evidence
+    # the one scenario-merge rule (bayescollab.setting): a clash names both values
+    return dict(model.setting(evidence=parse_assignments(given or [], "--given"), scenario=scenario).evidence)
 
 
 def _print_distribution(dist, *, title: str | None = None) -> None:

@@ -1,118 +1,88 @@
-"""The queryable model: theory + elicited priors -> pgmpy network -> exact queries.
+"""The queryable model: theory + elicited priors -> network -> exact queries. The one door.
 
 A :class:`Model` is immutable: queries, interventions and explanations never change it, and
-:meth:`Model.with_theta` returns a new model for another parameter vector.
+:meth:`Model.with_theta` returns a new model for another parameter vector. Everything above
+the engine (survey, sensitivity, explain, the CLI) asks its questions here:
+
+- :meth:`Model.setting` validates a question once (a frozen :class:`~bayescollab.setting.Setting`);
+- :meth:`Model.compile_query` turns it into a callable run for many θ draws or evidence cases
+  (:class:`~bayescollab.compiled.CompiledQuery`);
+- :meth:`Model.query` and friends are the labelled, one-call forms of the same thing.
+
+The model also chooses where contraction plans are stored (:func:`default_plan_store`), so the
+engine holds no global state.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+import os
+from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import xarray as xr
 
-from bayescollab import __version__
-from bayescollab._random import RandomSeed
-from bayescollab._validate import (
-    check_disjoint,
-    check_node,
-    to_indices,
-    to_likelihoods,
-)
+from bayescollab._random import RandomSeed, get_random_generator
+from bayescollab._validate import check_disjoint, check_node, to_indices
+from bayescollab.cases import case_columns
+from bayescollab.compiled import CompiledQuery
 from bayescollab.elicit.cpt import derive_cpts
 from bayescollab.elicit.settings import ElicitationSettings, load_settings
 from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
-from bayescollab.engine.batch import draws_per_chunk, query_cases, worker_count
-from bayescollab.engine.exact import Network, query_joint
+from bayescollab.engine.batch import query_cases
+from bayescollab.engine.exact import Network
 from bayescollab.engine.marginals import all_marginals, one_pass_pays
+from bayescollab.engine.plan import Planner, PlanStore
+from bayescollab.engine.pytensor_backend import CaseLogLikelihood
+from bayescollab.engine.sample import forward_sample
 from bayescollab.errors import UnknownNameError
+from bayescollab.posterior import posterior_theta
+from bayescollab.results import Distribution, result_attrs
+from bayescollab.setting import Evidence, Setting
 from bayescollab.theory.load import Theory, load_theory
 
-Evidence = Mapping[str, str]
+if TYPE_CHECKING:
+    from pgmpy.models import DiscreteBayesianNetwork
+
+__all__ = [
+    "MARGINALS_IN_ONE_PASS",
+    "PLAN_CACHE_ENV",
+    "Distribution",
+    "Evidence",
+    "Model",
+    "VirtualEvidence",
+    "default_plan_store",
+    "load_model",
+]
+
 VirtualEvidence = Mapping[str, Mapping[str, float] | Sequence[float]]
 #: from this many targets on, query_marginals runs one contraction and its reverse pass
 MARGINALS_IN_ONE_PASS = 3
+#: environment variable: a folder for the contraction-plan store, or ``off``
+PLAN_CACHE_ENV = "BAYESCOLLAB_PLAN_CACHE"
 
 
-class Distribution(Mapping[str, float]):
-    """P(target | evidence) as a read-only mapping state -> probability, in state order.
-
-    It also records what it is conditional on, so a printed or saved result describes itself.
-    """
-
-    def __init__(
-        self,
-        target: str,
-        states: Sequence[str],
-        probs: np.ndarray,
-        *,
-        evidence: Evidence,
-        do: Evidence,
-        virtual_evidence: Mapping[str, Any],
-    ):
-        self.target = target
-        self._probs = dict(zip(states, (float(p) for p in probs), strict=True))
-        self.evidence = dict(evidence)
-        self.do = dict(do)
-        self.virtual_evidence = {k: list(np.asarray(v, dtype=float)) for k, v in virtual_evidence.items()}
-
-    def __getitem__(self, state: str) -> float:
-        return self._probs[state]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self._probs)
-
-    def __len__(self) -> int:
-        return len(self._probs)
-
-    def __repr__(self) -> str:
-        body = ", ".join(f"{s}: {p:.4f}" for s, p in self._probs.items())
-        cond = ", ".join(f"{k}={v}" for k, v in self.evidence.items())
-        dos = ", ".join(f"do({k}={v})" for k, v in self.do.items())
-        given = "; ".join(x for x in (cond, dos) if x)
-        return f"P({self.target} | {given or 'nothing'}) = {{{body}}}"
-
-    def expected_score(self) -> float:
-        """Mean position on a -1 (lowest state) .. +1 (highest state) scale."""
-        scores = np.linspace(-1.0, 1.0, len(self._probs))
-        return float(np.dot(scores, list(self._probs.values())))
-
-    def to_dict(self) -> dict[str, Any]:
-        """The CLI's JSON shape: target, evidence, do, distribution."""
-        out: dict[str, Any] = {
-            "target": self.target,
-            "evidence": self.evidence,
-            "do": self.do,
-            "distribution": dict(self._probs),
-        }
-        if self.virtual_evidence:
-            out["virtual_evidence"] = self.virtual_evidence
-        return out
-
-    def to_xarray(self) -> xr.DataArray:
-        return xr.DataArray(
-            list(self._probs.values()),
-            dims=(self.target,),
-            coords={self.target: list(self._probs)},
-            name=f"P({self.target})",
-            attrs={
-                "evidence": repr(self.evidence),
-                "do": repr(self.do),
-                "bayescollab_version": __version__,
-            },
-        )
+def default_plan_store() -> PlanStore | None:
+    """Where plans are kept between processes: ``$BAYESCOLLAB_PLAN_CACHE`` (``off`` disables the
+    store), else ``$XDG_CACHE_HOME/bayescollab/plans`` or ``~/.cache/bayescollab/plans``."""
+    setting = os.environ.get(PLAN_CACHE_ENV, "")
+    if setting.lower() == "off":
+        return None
+    if setting:
+        return PlanStore(setting)
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return PlanStore(Path(base) / "bayescollab" / "plans")
 
 
 class Model:
     """The programme theory as a discrete Bayesian network with exact queries.
 
     Build it with :func:`load_model`. ``network`` is the pgmpy ``DiscreteBayesianNetwork``
-    (for export, validation and reference inference).
+    (for export, validation and reference inference). ``planner`` plans the contractions; by
+    default one with the store of :func:`default_plan_store`, shared by :meth:`with_theta`.
     """
 
     def __init__(
@@ -120,6 +90,8 @@ class Model:
         theory: Theory,
         settings: ElicitationSettings,
         theta: np.ndarray | None = None,
+        *,
+        planner: Planner | None = None,
     ):
         self.theory = theory
         self.settings = settings
@@ -133,12 +105,15 @@ class Model:
         for table in cpts.values():
             table.setflags(write=False)
         self.cpts: Mapping[str, np.ndarray] = MappingProxyType(cpts)
+        self._states = {n: list(spec.states) for n, spec in theory.nodes.items()}
+        self.planner = planner if planner is not None else Planner(default_plan_store())
         self._net = Network(
             order=tuple(theory.nodes),
             parents={n: tuple(theory.parents(n)) for n in theory.nodes},
             cpts=self.cpts,
+            planner=self.planner,
+            states=MappingProxyType({n: tuple(s) for n, s in self._states.items()}),
         )
-        self._states = {n: list(spec.states) for n, spec in theory.nodes.items()}
 
     # ------------------------------------------------------------------ vocabulary
     @property
@@ -166,50 +141,108 @@ class Model:
             raise UnknownNameError("scenario", name, list(self.theory.scenarios))
         return dict(self.theory.scenarios[name].evidence)
 
-    def with_theta(self, theta: np.ndarray) -> Model:
-        """A new model with the same theory and CPTs derived from ``theta``."""
-        return Model(self.theory, self.settings, theta)
+    def ancestors(self, nodes: Sequence[str], *, cut: Sequence[str] = ()) -> list[str]:
+        """``nodes`` and their ancestors in model order, not walking past the parents of ``cut``."""
+        for n in (*nodes, *cut):
+            check_node(n, self.nodes)
+        seen = self._net.ancestors(list(nodes), frozenset(cut))
+        return [n for n in self.nodes if n in seen]
 
-    # ------------------------------------------------------------------ pgmpy
+    def with_theta(self, theta: np.ndarray) -> Model:
+        """A new model with the same theory and CPTs derived from ``theta`` (same planner)."""
+        return Model(self.theory, self.settings, theta, planner=self.planner)
+
     @cached_property
-    def network(self):  # -> pgmpy.models.DiscreteBayesianNetwork
+    def network(self) -> DiscreteBayesianNetwork:
         """The pgmpy network (built on first use; treat it as read-only)."""
         from bayescollab.pgmpy_bridge import to_pgmpy
 
-        return to_pgmpy(self)
+        return to_pgmpy(self._net, self._states)
+
+    # ------------------------------------------------------------------ the door
+    def setting(
+        self,
+        target: str | None = None,
+        state: str | None = None,
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+        scenario: str | None = None,
+    ) -> Setting:
+        """A validated, frozen question: P(target = state | scenario + evidence, do, virtual evidence).
+
+        A scenario's evidence and ``evidence`` are merged by one rule: a node given in both
+        with different states is an error naming both values (:mod:`bayescollab.setting`).
+        """
+        return Setting.build(
+            self, target, state, evidence=evidence, do=do, likelihoods=virtual_evidence, scenario=scenario
+        )
+
+    def compile_query(
+        self, setting: Setting, *, targets: Sequence[str] | None = None, vary: Sequence[str] = ()
+    ) -> CompiledQuery:
+        """A callable for P(targets | setting), run for many θ draws or evidence cases.
+
+        ``targets`` defaults to ``(setting.target,)``; ``vary`` names nodes whose likelihood
+        rows each call supplies (``q(likelihoods={node: (B, card) rows})``). Call it as
+        ``q()`` (the model's θ), ``q(theta=θ)`` with θ of shape (P,) or (D, P), or
+        ``q.draws(θ, progress=...)`` for many draws in chunks; see
+        :class:`~bayescollab.compiled.CompiledQuery`.
+        """
+        if not isinstance(setting, Setting):
+            raise TypeError(f"setting is {type(setting).__name__}; expected a Setting (Model.setting(...))")
+        chosen = list(targets) if targets is not None else [setting.require_target()]
+        for t in chosen:
+            check_node(t, self.nodes)
+        if len(set(chosen)) != len(chosen):
+            raise ValueError(f"targets repeat a node: {chosen}")
+        for n in vary:
+            check_node(n, self.nodes)
+        return CompiledQuery(
+            self._net,
+            setting,
+            chosen,
+            vary=vary,
+            draw_network=self.draw_network,
+            n_theta=len(self.theta_spec),
+        )
 
     # ------------------------------------------------------------------ queries
-    def _prepare(
-        self,
-        evidence: Evidence | None,
-        do: Evidence | None,
-        virtual_evidence: VirtualEvidence | None,
-    ) -> tuple[dict[str, int], dict[str, int], dict[str, np.ndarray]]:
-        ev = to_indices(evidence, self._states)
-        dos = to_indices(do, self._states)
-        virt = to_likelihoods(virtual_evidence, self._states)
-        check_disjoint(evidence=ev, do=dos, virtual_evidence=virt)
-        return ev, dos, virt
-
     def query(
         self,
-        target: str,
+        target: str | Setting,
         *,
         evidence: Evidence | None = None,
         do: Evidence | None = None,
         virtual_evidence: VirtualEvidence | None = None,
     ) -> Distribution:
-        """P(target | evidence, do(...), virtual evidence) as a mapping state -> probability."""
+        """P(target | evidence, do(...), virtual evidence) as a mapping state -> probability.
+
+        ``target`` may also be a :class:`Setting` (then give nothing else).
+        """
+        setting = self._as_setting(target, evidence, do, virtual_evidence)
+        probs = self.compile_query(setting)()
+        return self._distribution(setting.require_target(), probs, setting, evidence, do)
+
+    def _as_setting(self, target: Any, evidence: Any, do: Any, virtual_evidence: Any) -> Setting:
+        if isinstance(target, Setting):
+            if evidence or do or virtual_evidence:
+                raise ValueError("give a Setting or evidence/do/virtual_evidence, not both")
+            return target
         check_node(target, self.nodes)
-        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
-        probs = query_joint(self._net, [target], evidence=ev, do=dos, virtual_evidence=virt)
+        return self.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+
+    def _distribution(
+        self, target: str, probs: np.ndarray, setting: Setting, evidence: Any, do: Any
+    ) -> Distribution:
         return Distribution(
             target,
             self._states[target],
             probs,
-            evidence=evidence or {},
-            do=do or {},
-            virtual_evidence=virt,
+            evidence=evidence if evidence is not None else setting.evidence,
+            do=do if do is not None else setting.do,
+            virtual_evidence=setting.likelihood_arrays,
         )
 
     def query_marginals(
@@ -228,21 +261,16 @@ class Model:
         """
         for t in targets:
             check_node(t, self.nodes)
-        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
+        setting = self.setting(evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+        ev, dos, virt = dict(setting.evidence_index), dict(setting.do_index), dict(setting.likelihood_arrays)
         unique = list(dict.fromkeys(targets))
-        if len(unique) < MARGINALS_IN_ONE_PASS or not one_pass_pays(
+        if len(unique) >= MARGINALS_IN_ONE_PASS and one_pass_pays(
             self._net, unique, evidence=ev, do=dos, virtual_evidence=virt
         ):
-            return {
-                t: self.query(t, evidence=evidence, do=do, virtual_evidence=virtual_evidence) for t in targets
-            }
-        tables = all_marginals(self._net, unique, evidence=ev, do=dos, virtual_evidence=virt)
-        return {
-            t: Distribution(
-                t, self._states[t], tables[t], evidence=evidence or {}, do=do or {}, virtual_evidence=virt
-            )
-            for t in targets
-        }
+            tables = all_marginals(self._net, unique, evidence=ev, do=dos, virtual_evidence=virt)
+        else:
+            tables = {t: self.compile_query(setting, targets=[t])() for t in unique}
+        return {t: self._distribution(t, tables[t], setting, evidence or {}, do or {}) for t in targets}
 
     def query_joint(
         self,
@@ -255,20 +283,14 @@ class Model:
         """Joint posterior over several targets, labelled by node and state."""
         for t in targets:
             check_node(t, self.nodes)
-        if len(set(targets)) != len(targets):
-            raise ValueError(f"targets repeat a node: {list(targets)}")
-        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
-        table = query_joint(self._net, list(targets), evidence=ev, do=dos, virtual_evidence=virt)
+        setting = self.setting(evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+        table = self.compile_query(setting, targets=list(targets))()
         return xr.DataArray(
             table,
             dims=tuple(targets),
             coords={t: self._states[t] for t in targets},
             name="P(" + ", ".join(targets) + ")",
-            attrs={
-                "evidence": repr(dict(evidence or {})),
-                "do": repr(dict(do or {})),
-                "bayescollab_version": __version__,
-            },
+            attrs=result_attrs(evidence, do),
         )
 
     # ------------------------------------------------------------------ many questions at once
@@ -288,8 +310,9 @@ class Model:
         target have a small joint, that joint is contracted once and every case is a lookup.
         """
         check_node(target, self.nodes)
-        labels, observed = self._case_columns(cases)
-        ev, dos, _ = self._prepare(evidence, do, None)
+        labels, observed = case_columns(cases, self._states)
+        setting = self.setting(evidence=evidence, do=do)
+        ev, dos = dict(setting.evidence_index), dict(setting.do_index)
         check_disjoint(cases=observed, evidence=ev, do=dos)
         if target in observed:
             raise ValueError(f"the target {target!r} is also a column of the cases; drop it from the cases")
@@ -299,38 +322,8 @@ class Model:
             dims=("case", target),
             coords={"case": labels, target: self._states[target]},
             name=f"P({target} | case)",
-            attrs={
-                "evidence": repr(dict(evidence or {})),
-                "do": repr(dict(do or {})),
-                "bayescollab_version": __version__,
-            },
+            attrs=result_attrs(evidence, do),
         )
-
-    def _case_columns(self, cases: Any) -> tuple[list, dict[str, np.ndarray]]:
-        """Cases (dicts or a DataFrame) -> case labels and state indices per node (-1 = unobserved)."""
-        if hasattr(cases, "to_dict") and hasattr(cases, "columns"):  # a pandas DataFrame
-            labels = list(cases.index)
-            records = cases.to_dict(orient="records")
-        else:
-            records = [dict(c) for c in cases]
-            labels = list(range(len(records)))
-        if not records:
-            raise ValueError("no cases given; expected at least one {node: state} case")
-        columns = sorted({k for r in records for k in r})
-        observed: dict[str, np.ndarray] = {}
-        for node in columns:
-            check_node(node, self.nodes)
-            states = self._states[node]
-            idx = np.full(len(records), -1, dtype=int)
-            for i, r in enumerate(records):
-                value = r.get(node)
-                if value is None or (isinstance(value, float) and np.isnan(value)) or value == "":
-                    continue
-                if str(value) not in states:
-                    raise UnknownNameError(f"state of {node!r} in case {labels[i]!r}", str(value), states)
-                idx[i] = states.index(str(value))
-            observed[node] = idx
-        return labels, observed
 
     def sweep(
         self,
@@ -350,7 +343,8 @@ class Model:
             check_node(n, self.nodes)
         grid = np.array(np.meshgrid(*[range(len(self._states[n])) for n in nodes], indexing="ij"))
         flat = {n: grid[i].ravel() for i, n in enumerate(nodes)}
-        ev, dos, _ = self._prepare(evidence, do, None)
+        setting = self.setting(evidence=evidence, do=do)
+        ev, dos = dict(setting.evidence_index), dict(setting.do_index)
         check_disjoint(swept=list(nodes), evidence=ev, do=dos)
         probs = query_cases(self._net, [target], observed=flat, evidence=ev, do=dos)
         shape = [len(self._states[n]) for n in nodes] + [len(self._states[target])]
@@ -359,16 +353,21 @@ class Model:
             dims=(*nodes, target),
             coords={n: self._states[n] for n in (*nodes, target)},
             name=f"P({target} | " + ", ".join(nodes) + ")",
-            attrs={
-                "evidence": repr(dict(evidence or {})),
-                "do": repr(dict(do or {})),
-                "bayescollab_version": __version__,
-            },
+            attrs=result_attrs(evidence, do),
         )
 
+    # ------------------------------------------------------------------ θ draws
     def sample_theta(self, n: int, *, seed: RandomSeed = None) -> np.ndarray:
         """``n`` draws of θ from the prior elicited in ``priors/``, shape (n, P)."""
         return self.theta_spec.sample_prior(n, seed)
+
+    def _check_draws(self, theta: np.ndarray) -> np.ndarray:
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[1] != len(self.theta_spec):
+            raise ValueError(
+                f"theta draws have shape {theta.shape}; expected (draws, {len(self.theta_spec)})"
+            )
+        return theta
 
     def draw_network(self, theta: np.ndarray, nodes: Sequence[str] | None = None) -> Network:
         """A network whose CPTs carry a leading draw axis: one network per row of ``theta``.
@@ -376,17 +375,13 @@ class Model:
         Only ``nodes`` get their CPTs derived per draw (default: all); the others repeat the
         model's own tables without copying, which is safe when a query never reaches them.
         """
-        theta = np.asarray(theta, dtype=float)
-        if theta.ndim != 2 or theta.shape[1] != len(self.theta_spec):
-            raise ValueError(
-                f"theta draws have shape {theta.shape}; expected (draws, {len(self.theta_spec)})"
-            )
+        theta = self._check_draws(theta)
         derived = derive_cpts(self.theory, self.theta_spec, theta, nodes=nodes)
         cpts = {
             n: derived[n] if n in derived else np.broadcast_to(t, (len(theta), *t.shape))
             for n, t in self.cpts.items()
         }
-        return Network(self._net.order, self._net.parents, cpts, draw_shape=(len(theta),))
+        return self._net.with_cpts(cpts, (len(theta),))
 
     def query_draws(
         self,
@@ -412,46 +407,46 @@ class Model:
             raise ValueError(
                 "give either theta (an array of draws) or n_draws (to draw from the prior), not both"
             )
-        theta = self.sample_theta(n_draws, seed=seed) if theta is None else np.asarray(theta, dtype=float)
-        if theta.ndim != 2 or theta.shape[1] != len(self.theta_spec):
-            raise ValueError(
-                f"theta draws have shape {theta.shape}; expected (draws, {len(self.theta_spec)})"
-            )
-        ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
-        needed = sorted(self._net.ancestors([target, *ev, *virt, *dos], frozenset(dos)) - set(dos))
-        workers = worker_count()
-        chunk = draws_per_chunk(
-            self._net,
-            [target],
-            workers=workers,
-            n_draws=len(theta),
-            evidence=ev,
-            do=dos,
-            virtual_evidence=virt,
-        )
-        starts = list(range(0, len(theta), chunk))
-
-        def run(start: int) -> np.ndarray:
-            net = self.draw_network(theta[start : start + chunk], nodes=needed)
-            return query_joint(net, [target], evidence=ev, do=dos, virtual_evidence=virt)
-
-        parts = []
-        with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
-            for start, part in zip(starts, pool.map(run, starts), strict=True):  # map keeps the order
-                parts.append(part)
-                if progress is not None:
-                    progress(min(start + chunk, len(theta)), len(theta))
+        theta = self._check_draws(self.sample_theta(n_draws, seed=seed) if theta is None else theta)
+        setting = self.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
         return xr.DataArray(
-            np.concatenate(parts, axis=0),
+            self.compile_query(setting).draws(theta, progress=progress),
             dims=("draw", target),
             coords={"draw": np.arange(len(theta)), target: self._states[target]},
             name=f"P({target})",
-            attrs={
-                "evidence": repr(dict(evidence or {})),
-                "do": repr(dict(do or {})),
-                "bayescollab_version": __version__,
-            },
+            attrs=result_attrs(evidence, do),
         )
+
+    # ------------------------------------------------------------------ sampling and likelihoods
+    def sample_states(
+        self,
+        n: int,
+        *,
+        seed: RandomSeed = None,
+        do: Evidence | None = None,
+        theta: np.ndarray | None = None,
+    ) -> dict[str, np.ndarray]:
+        """``n`` forward (ancestral) draws of every node, as state indices, ``do`` nodes clamped.
+
+        ``theta`` None uses the model's CPTs; shape (P,) one other θ; shape (D, P) gives
+        ``(D, n)`` arrays, ``n`` draws per θ. ``seed`` may be a shared numpy Generator.
+        """
+        rng = get_random_generator(seed)
+        clamp = to_indices(do, self._states)
+        if theta is None:
+            net = self._net
+        elif np.ndim(theta) == 1:
+            net = self._net.with_cpts(
+                derive_cpts(self.theory, self.theta_spec, np.asarray(theta, dtype=float))
+            )
+        else:
+            net = self.draw_network(theta)
+        return forward_sample(net, int(n), rng, clamp=clamp)
+
+    def case_log_likelihood(self, likelihoods: Mapping[str, np.ndarray]) -> CaseLogLikelihood:
+        """log P(case b's likelihood rows | θ) as a PyTensor graph builder, planned by this
+        model's planner (:class:`~bayescollab.engine.pytensor_backend.CaseLogLikelihood`)."""
+        return CaseLogLikelihood(self.theory, self.theta_spec, likelihoods, net=self._net)
 
 
 def load_model(
@@ -460,22 +455,26 @@ def load_model(
     *,
     theta: np.ndarray | None = None,
     posterior: Path | str | None = None,
+    plan_store: PlanStore | str | None = "default",
 ) -> Model:
     """Load the packaged theory and priors (or the given folders) as a queryable model.
 
     ``posterior``: an InferenceData file written by ``learn``. The model then sits at the
     posterior mean of θ, and ``model.theta_draws`` holds every posterior draw, ready for
     ``model.query_draws(target, model.theta_draws, ...)`` to give credible intervals.
+    ``plan_store``: where contraction plans are kept (default :func:`default_plan_store`;
+    ``None`` keeps them in memory only).
     """
     if theta is not None and posterior is not None:
         raise ValueError("give theta or posterior, not both")
     draws = None
     if posterior is not None:
-        from bayescollab.survey.learn import posterior_theta
-
         draws = posterior_theta(posterior, draws=True)
         theta = draws.mean(axis=0)
-    model = Model(load_theory(models), load_settings(priors), theta)
+    store = default_plan_store() if isinstance(plan_store, str) and plan_store == "default" else plan_store
+    if isinstance(store, str):
+        raise ValueError(f"plan_store is {store!r}; expected a PlanStore, None or 'default'")
+    model = Model(load_theory(models), load_settings(priors), theta, planner=Planner(store))
     if draws is not None and draws.shape[1] != len(model.theta_spec):
         raise ValueError(
             f"{posterior} holds θ of length {draws.shape[1]}; this theory expects {len(model.theta_spec)}"

@@ -11,7 +11,8 @@ memory budget.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import opt_einsum
@@ -100,9 +101,12 @@ def query_cases(
     bad = ~(mass > EVIDENCE_ZERO_ATOL)
     if bad.any():
         where = np.argwhere(bad)[0]
+        case = int(where[-1])
+        seen = {n: net.state_name(n, v[case]) for n, v in observed.items() if v[case] >= 0}
         raise ImpossibleEvidenceError(
-            f"case {int(where[-1])} of {n_cases} has probability {float(mass[tuple(where)]):.3g} "
-            "under the model, so its posterior is undefined; check that case's observations"
+            f"case {case} of {n_cases} has probability {float(mass[tuple(where)]):.3g} "
+            f"under the model, so its posterior is undefined; check that case's observations "
+            f"({seen}{', likelihoods on ' + str(sorted(likelihoods)) if likelihoods else ''})"
         )
     return table / mass.reshape(mass.shape + (1,) * (table.ndim - mass.ndim))
 
@@ -144,8 +148,7 @@ def draws_per_chunk(
     """
     if not net.draw_shape:
         lead = (n_draws or 1,)
-        cpts = {n: np.broadcast_to(t, (*lead, *t.shape)) for n, t in net.cpts.items()}
-        net = Network(net.order, net.parents, cpts, draw_shape=lead)
+        net = net.with_cpts({n: np.broadcast_to(t, (*lead, *t.shape)) for n, t in net.cpts.items()}, lead)
     plan = build_contraction(net, targets, **query).plan
     largest = max(plan.largest_intermediate if plan else 1, 1)
     return int(np.clip(MEMORY_BUDGET_BYTES // (8 * _LIVE_COPIES * largest * max(workers, 1)), 1, 1024))
@@ -158,3 +161,31 @@ def worker_count() -> int:
     if setting:
         return max(1, int(setting))
     return max(1, min(os.cpu_count() or 1, 8))
+
+
+def run_chunks(
+    total: int,
+    chunk: int,
+    run: Callable[[int, int], np.ndarray],
+    *,
+    workers: int | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> np.ndarray:
+    """``run(start, stop)`` over ``[0, total)`` in chunks of ``chunk``, on ``workers`` threads.
+
+    The parts are concatenated along axis 0 in order; ``progress(done, total)`` is called after
+    each chunk, in order. numpy's ``matmul`` releases the GIL, so chunks of θ draws run in
+    parallel (:func:`worker_count`).
+    """
+    if total < 1 or chunk < 1:
+        raise ValueError(f"total is {total} and chunk {chunk}; expected both >= 1")
+    workers = worker_count() if workers is None else max(1, int(workers))
+    starts = list(range(0, total, chunk))
+    parts = []
+    with ThreadPoolExecutor(max_workers=min(workers, len(starts))) as pool:
+        results = pool.map(lambda start: run(start, min(start + chunk, total)), starts)
+        for start, part in zip(starts, results, strict=True):  # map keeps the order
+            parts.append(part)
+            if progress is not None:
+                progress(min(start + chunk, total), total)
+    return np.concatenate(parts, axis=0)

@@ -22,15 +22,17 @@ import numpy as np
 
 from bayescollab.engine.exact import (
     EVIDENCE_ZERO_ATOL,
+    Contraction,
     Network,
-    _pair,
-    _sum_out,
     build_contraction,
-    walk_path,
+    describe_evidence,
 )
+from bayescollab.engine.spec import pair as _pair
+from bayescollab.engine.spec import sum_out as _sum_out
+from bayescollab.engine.spec import walk_path
 from bayescollab.errors import ImpossibleEvidenceError
 
-__all__ = ["all_marginals", "one_pass_pays"]
+__all__ = ["all_marginals", "one_pass_pays", "operand_gradients"]
 
 #: the reverse pass keeps every intermediate and its gradient; above this many entries in the
 #: largest one, answer node by node instead (memory, and BLAS-unfriendly gradient steps)
@@ -136,6 +138,24 @@ class _Tape:
         return grads
 
 
+def operand_gradients(c: Contraction) -> tuple[float, list[np.ndarray | None]]:
+    """Z (the contraction's scalar value) and dZ/d(operand) for every operand of ``c``.
+
+    One forward pass that keeps every intermediate, and one reverse pass. ``c`` must contract
+    to a scalar (no targets, no draw or batch axis). A gradient is ``None`` for an operand Z
+    does not depend on. With the evidence sliced into the CPT operands, ``grads[i]`` is the
+    derivative with respect to the *sliced* CPT of ``c.spec.nodes[i]``.
+    """
+    if c.spec is None or c.spec.output:
+        raise ValueError(f"operand_gradients needs a contraction to a scalar; got {c.expr!r}")
+    tape = _Tape(c.operands, c.spec.inputs)
+    k = walk_path(
+        range(len(c.operands)), lambda h: tape.labels[h], "", c.spec.plan.path, tape.sum_out, tape.pair
+    )
+    z = float(tape.arrays[k])
+    return z, tape.backward(k)[: len(c.operands)]
+
+
 def all_marginals(
     net: Network,
     nodes: Sequence[str],
@@ -163,18 +183,15 @@ def all_marginals(
     factors = _factors(net, free, virtual)
     c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
     out: dict[str, np.ndarray] = {}
-    if c.plan is not None:
-        inputs = c.expr.split("->")[0].split(",")
-        tape = _Tape(c.operands, inputs)
-        k = walk_path(range(len(inputs)), lambda h: tape.labels[h], "", c.plan.path, tape.sum_out, tape.pair)
-        z = float(tape.arrays[k])
+    if c.spec is not None:
+        z, grads = operand_gradients(c)
         if z <= EVIDENCE_ZERO_ATOL:
             raise ImpossibleEvidenceError(
-                f"the evidence has probability {z:.3g} under the model; expected a positive probability"
+                f"the evidence has probability {z:.3g} under the model, so the posterior is undefined "
+                f"({describe_evidence(net, evidence, do, virtual)}); expected a positive probability"
             )
-        grads = tape.backward(k)
-        first_factor = len(inputs) - len(factors)  # build_contraction puts likelihoods last, in net order
-        for offset, n in enumerate(x for x in net.order if x in factors):
+        first_factor = c.spec.first_likelihood  # likelihoods come last, in network order
+        for offset, n in enumerate(c.spec.likelihoods):
             if n not in free:
                 continue
             vector = factors[n]

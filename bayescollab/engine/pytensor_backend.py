@@ -2,9 +2,10 @@
 
 The same CPT family as the numpy engine (stacked over nodes by
 :class:`bayescollab.elicit.family.CPTFamily`, run on PyTensor variables) and the same kind of
-contraction: opt_einsum plans the order once from the static shapes, and each pairwise step is
-the same transpose-reshape-``matmul`` as the numpy engine
-(:func:`bayescollab.engine.exact.execute_path`). ``pytensor.tensor.einsum`` is not used: with
+contraction: the same :class:`~bayescollab.engine.spec.ContractionSpec` as the numpy engine
+(:func:`bayescollab.engine.exact.query_spec`, planned through the network's planner and so its
+plan cache and store, deterministically), and each pairwise step is the same
+transpose-reshape-``matmul``. ``pytensor.tensor.einsum`` is not used: with
 ~50 operands its planner tries every order, and even pairwise it spends minutes vectorising the
 graph. Unobserved nodes are summed out exactly, so a case that answered only some items still
 counts in full.
@@ -19,14 +20,23 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-import opt_einsum
 
 from bayescollab.elicit.cpt import pytensor_ops
 from bayescollab.elicit.family import CPTFamily
 from bayescollab.elicit.theta import ThetaSpec
 from bayescollab.engine.batch import MEMORY_BUDGET_BYTES
-from bayescollab.engine.exact import PATH_SEARCH_REPEATS, PATH_SEARCH_SECONDS, execute_path
+from bayescollab.engine.exact import Network, query_spec
+from bayescollab.engine.spec import ContractionSpec
 from bayescollab.theory.load import Theory
+
+
+def structure_network(theory: Theory) -> Network:
+    """A network of the theory's structure whose CPTs are placeholders (only shapes are read)."""
+    order = tuple(theory.nodes)
+    parents = {n: tuple(theory.parents(n)) for n in order}
+    card = {n: len(theory.nodes[n].states) for n in order}
+    cpts = {n: np.broadcast_to(np.zeros(()), (card[n], *(card[p] for p in parents[n]))) for n in order}
+    return Network(order, parents, cpts)
 
 
 class CaseLogLikelihood:
@@ -37,7 +47,14 @@ class CaseLogLikelihood:
     product of several respondents' answer probabilities). Every row must have a positive entry.
     """
 
-    def __init__(self, theory: Theory, spec: ThetaSpec, likelihoods: Mapping[str, np.ndarray]):
+    def __init__(
+        self,
+        theory: Theory,
+        spec: ThetaSpec,
+        likelihoods: Mapping[str, np.ndarray],
+        *,
+        net: Network | None = None,
+    ):
         if not likelihoods:
             raise ValueError("no observed nodes given; expected at least one (B, card) likelihood array")
         self.theory = theory
@@ -63,39 +80,17 @@ class CaseLogLikelihood:
         peaks = {k: v.max(axis=1) for k, v in rows.items()}
         self.rows = {k: v / peaks[k][:, None] for k, v in rows.items()}
         self.log_offset = np.sum([np.log(p) for p in peaks.values()], axis=0)
-        self.nodes = self._needed(list(rows))
-        self._plans: dict[int, tuple[str, list[tuple[int, ...]], list, int]] = {}
+        #: the structure (and planner) the contraction is planned on; the model's network if given
+        self.net = net if net is not None else structure_network(theory)
+        first = self._spec(1)
+        #: nodes whose CPTs enter the contraction (ancestors of the observed nodes), network order
+        self.nodes = list(first.nodes[: first.first_likelihood])
 
-    def _needed(self, observed: list[str]) -> list[str]:
-        seen: set[str] = set()
-        stack = list(observed)
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(self.theory.parents(n))
-        return [n for n in self.theory.nodes if n in seen]
-
-    def _plan(self, batch: int) -> tuple[str, list[tuple[int, ...]], list, int]:
-        """einsum expression, operand shapes, pairwise path and largest intermediate for ``batch`` cases."""
-        if batch in self._plans:
-            return self._plans[batch]
-        order = list(self.theory.nodes)
-        symbols = {n: opt_einsum.get_symbol(i) for i, n in enumerate(order)}
-        case_ix = opt_einsum.get_symbol(len(order))
-        subs, shapes = [], []
-        for node in self.nodes:
-            variables = (node, *self.theory.parents(node))
-            subs.append("".join(symbols[v] for v in variables))
-            shapes.append(tuple(len(self.theory.nodes[v].states) for v in variables))
-        for node, v in self.rows.items():
-            subs.append(case_ix + symbols[node])
-            shapes.append((batch, v.shape[1]))
-        expr = ",".join(subs) + "->" + case_ix
-        optimizer = opt_einsum.RandomGreedy(max_repeats=PATH_SEARCH_REPEATS, max_time=PATH_SEARCH_SECONDS)
-        path, info = opt_einsum.contract_path(expr, *shapes, shapes=True, optimize=optimizer)
-        self._plans[batch] = (expr, shapes, path, int(info.largest_intermediate))
-        return self._plans[batch]
+    def _spec(self, batch: int) -> ContractionSpec:
+        """The contraction of the needed CPTs with ``batch`` likelihood rows per observed node."""
+        spec = query_spec(self.net, [], likelihoods={k: (batch, v.shape[1]) for k, v in self.rows.items()})
+        assert spec is not None  # there is at least one likelihood operand
+        return spec
 
     def graph(self, theta, rows: Mapping[str, object] | None = None):
         """Symbolic (B,) log-likelihoods for a symbolic θ vector of length P.
@@ -124,13 +119,11 @@ class CaseLogLikelihood:
             if batch is None:
                 raise ValueError("symbolic rows need a static batch size, e.g. pt.matrix(shape=(B, card))")
             offset = 0.0
-        expr, shapes, path, _ = self._plan(batch)
+        spec = self._spec(batch)
         tables = CPTFamily(self.theory, self.spec, self.nodes).cpts(theta, ops)
-        operands = [tables[n] for n in self.nodes] + operands_rows
-        size: dict[str, int] = {}
-        for ix, shape in zip(expr.split("->")[0].split(","), shapes, strict=True):
-            size.update(zip(ix, shape, strict=True))
-        prob = execute_path(expr, operands, path, size=size, matmul=pt.matmul)
+        by_node = dict(zip(self.rows, operands_rows, strict=True))
+        operands = [tables[n] for n in self.nodes] + [by_node[n] for n in spec.likelihoods]
+        prob = spec.execute(operands, matmul=pt.matmul)
         return pt.log(prob) + offset
 
     def default_chunk(self, budget_bytes: int = MEMORY_BUDGET_BYTES) -> int:
@@ -138,7 +131,7 @@ class CaseLogLikelihood:
 
         The gradient keeps every intermediate of the forward pass, hence the factor 4.
         """
-        largest = self._plan(1)[3]
+        largest = self._spec(1).plan.largest_intermediate
         return int(max(1, min(self.n_cases, budget_bytes // max(1, 4 * 8 * largest))))
 
     def compile(self, chunk: int | None = None) -> Callable[[np.ndarray], tuple[float, np.ndarray]]:

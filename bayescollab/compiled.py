@@ -1,0 +1,282 @@
+"""A query compiled once and run for many evidence cases or θ draws (``Model.compile_query``).
+
+As PyMC separates ``Model.logp()`` (a graph) from ``Model.compile_logp()`` (a callable), a
+:class:`CompiledQuery` fixes everything about a question that does not change between runs:
+the validated :class:`~bayescollab.setting.Setting`, the targets, which nodes are observed,
+intervened on or weighed, which nodes vary per call (``vary``), the contraction spec and its
+plan. A call then supplies only what varies:
+
+- ``q()`` answers at the model's θ (the operands were sliced at compile time);
+- ``q(theta=θ)``: θ of shape (P,) answers at another parameter vector, (D, P) under each of D
+  draws at once (the draw axis rides on the CPT tensors);
+- ``q(observed={node: (B,) state indices})`` (-1 = not observed) or
+  ``q(likelihoods={node: (B, card) rows})`` for the ``vary`` nodes answers B evidence cases at
+  once (a small joint is contracted once and looked up; a large one carries the batch);
+- ``q(cpts={node: table})`` answers with some CPTs replaced (sensitivity to a table);
+- these combine; :meth:`CompiledQuery.draws` runs many θ draws in memory-sized chunks on a
+  thread pool, and :meth:`CompiledQuery.cpt_gradients` gives every CPT entry's derivative
+  from one reverse pass.
+
+Results are normalised tables with axes ``(*draws, *cases, *targets)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+
+from bayescollab.engine.batch import draws_per_chunk, query_cases, run_chunks, worker_count
+from bayescollab.engine.exact import (
+    Contraction,
+    Network,
+    build_contraction,
+    normalise,
+    run_contraction,
+)
+from bayescollab.engine.marginals import operand_gradients
+from bayescollab.setting import Setting
+
+__all__ = ["CPTGradients", "CompiledQuery"]
+
+#: builds a network whose CPTs carry a leading draw axis, one row of θ per draw, deriving
+#: only the given nodes' CPTs (``Model.draw_network``)
+DrawNetwork = Callable[[np.ndarray, Sequence[str] | None], Network]
+Arrays = Mapping[str, np.ndarray]
+
+
+class CPTGradients:
+    """P(y, e), P(e) and their derivatives in every entry of every needed CPT.
+
+    ``d_joint[node]`` and ``d_evidence[node]`` have the CPT's own shape (zero outside the
+    columns the evidence selects). P(y | e) = joint / evidence.
+    """
+
+    def __init__(self, joint: float, evidence: float, d_joint: Arrays, d_evidence: Arrays):
+        self.joint = joint
+        self.evidence = evidence
+        self.d_joint = dict(d_joint)
+        self.d_evidence = dict(d_evidence)
+
+
+class CompiledQuery:
+    """P(targets | setting) as a callable over θ, evidence cases and CPTs (module docstring).
+
+    Build it with :meth:`bayescollab.Model.compile_query`; do not construct it directly.
+
+    Attributes
+    ----------
+    setting
+        The validated question (evidence, do and likelihoods fixed for every call).
+    targets
+        The nodes whose joint posterior a call returns, in order.
+    vary
+        Nodes a call may observe per case (``observed=`` or ``likelihoods=``), in order.
+    needed
+        Nodes whose CPTs enter the contraction (the only ones a θ draw must derive).
+    """
+
+    def __init__(
+        self,
+        net: Network,
+        setting: Setting,
+        targets: Sequence[str],
+        *,
+        vary: Sequence[str] = (),
+        draw_network: DrawNetwork,
+        n_theta: int,
+    ):
+        self.setting = setting
+        self.targets = tuple(targets)
+        self.vary = tuple(vary)
+        self._net = net
+        self._draw_network = draw_network
+        self._n_theta = n_theta
+        self._evidence = dict(setting.evidence_index)
+        self._do = dict(setting.do_index)
+        self._virtual = dict(setting.likelihood_arrays)
+        clash = set(self.vary) & (set(setting.conditioned) | set(self.targets))
+        if clash:
+            raise ValueError(
+                f"nodes {sorted(clash)} are both varied per call and fixed by the setting or targets; "
+                "expected vary to name other nodes"
+            )
+        cut = frozenset(self._do)
+        reach = net.ancestors([*self.targets, *self._evidence, *self._virtual, *self._do, *self.vary], cut)
+        self.needed = [n for n in net.order if n in reach and n not in self._do]
+        self._base: Contraction | None = None if self.vary else self._contraction(net)
+
+    def __repr__(self) -> str:
+        vary = f", vary={list(self.vary)}" if self.vary else ""
+        return f"CompiledQuery(P({', '.join(self.targets)} | {self.setting.describe()}){vary})"
+
+    # ------------------------------------------------------------------ pieces
+    def _contraction(self, net: Network, extra: Arrays | None = None, targets: Sequence[str] | None = None):
+        return build_contraction(
+            net,
+            self.targets if targets is None else targets,
+            evidence=self._evidence,
+            do=self._do,
+            virtual_evidence={**self._virtual, **(extra or {})},
+        )
+
+    def network(self, theta: np.ndarray | None = None, cpts: Arrays | None = None) -> Network:
+        """The network a call runs on: the model's, one at another θ (with a draw axis for
+        (D, P)), with ``cpts`` replacing some tables (broadcast over the draws)."""
+        net = self._net
+        if theta is not None:
+            theta = np.asarray(theta, dtype=float)
+            if theta.ndim not in (1, 2) or theta.shape[-1] != self._n_theta:
+                raise ValueError(
+                    f"theta has shape {theta.shape}; expected ({self._n_theta},) or (draws, {self._n_theta})"
+                )
+            net = self._draw_network(np.atleast_2d(theta), self.needed)
+        if cpts:
+            replaced = dict(net.cpts)
+            for node, table in cpts.items():
+                table = np.asarray(table, dtype=float)
+                expected = self._net.cpts[node].shape
+                if table.shape != expected:
+                    raise ValueError(
+                        f"the CPT given for {node!r} has shape {table.shape}; expected {expected}"
+                    )
+                replaced[node] = np.broadcast_to(table, (*net.draw_shape, *expected))
+            net = net.with_cpts(replaced, net.draw_shape)
+        return net
+
+    def _cases(self, observed: Arrays | None, likelihoods: Arrays | None) -> tuple[dict, dict]:
+        obs = {k: np.asarray(v, dtype=int) for k, v in (observed or {}).items()}
+        rows = {k: np.asarray(v, dtype=float) for k, v in (likelihoods or {}).items()}
+        stray = (set(obs) | set(rows)) - set(self.vary)
+        if stray or set(obs) & set(rows):
+            raise ValueError(
+                f"cases observe {sorted(set(obs) | set(rows))}; this query varies {list(self.vary)} "
+                "(each node by state indices or by likelihood rows, not both)"
+            )
+        for node, r in rows.items():
+            card = self._net.card(node)
+            if r.ndim != 2 or r.shape[1] != card:
+                raise ValueError(f"rows for {node!r} have shape {r.shape}; expected (cases, {card})")
+        return obs, rows
+
+    # ------------------------------------------------------------------ running
+    def __call__(
+        self,
+        *,
+        theta: np.ndarray | None = None,
+        observed: Arrays | None = None,
+        likelihoods: Arrays | None = None,
+        cpts: Arrays | None = None,
+    ) -> np.ndarray:
+        """The normalised joint over the targets, axes ``(*draws, *cases, *targets)``.
+
+        ``theta``: None (the model's θ), shape (P,) (one other θ, no draw axis) or (D, P).
+        ``observed`` / ``likelihoods``: per-case evidence on the ``vary`` nodes (a case axis of
+        length B appears when given). ``cpts``: tables replacing the model's. Raises
+        :class:`~bayescollab.errors.ImpossibleEvidenceError` naming the evidence by state.
+        """
+        obs, rows = self._cases(observed, likelihoods)
+        net = self.network(theta, cpts)
+        if obs or rows:
+            n_cases = len(next(iter({**obs, **rows}.values())))
+            fixed = {k: np.broadcast_to(v, (n_cases, len(v))) for k, v in self._virtual.items()}
+            out = query_cases(
+                net,
+                list(self.targets),
+                observed=obs,
+                likelihoods={**fixed, **rows},
+                evidence=self._evidence,
+                do=self._do,
+            )
+        else:
+            c = self._base if net is self._net and self._base is not None else self._contraction(net)
+            table, mass = run_contraction(net, c, self.targets)
+            out = normalise(table, mass, self.setting.describe)
+        return out[0] if theta is not None and np.ndim(theta) == 1 else out
+
+    def contract(
+        self, *, theta: np.ndarray | None = None, cpts: Arrays | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The *unnormalised* joint over the targets and P(evidence), as ``(table, mass)``.
+
+        For analyses that need P(y, e) and P(e) apart (e.g. linear-fractional sensitivity
+        functions); no error for impossible evidence (the mass is then 0).
+        """
+        net = self.network(theta, cpts)
+        c = self._base if net is self._net and self._base is not None else self._contraction(net)
+        table, mass = run_contraction(net, c, self.targets)
+        if theta is not None and np.ndim(theta) == 1:
+            return table[0], mass[0]
+        return table, mass
+
+    def draws(
+        self,
+        theta: np.ndarray,
+        *,
+        observed: Arrays | None = None,
+        likelihoods: Arrays | None = None,
+        workers: int | None = None,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> np.ndarray:
+        """Many θ draws (shape (D, P)) in chunks sized to the memory budget, on a thread pool.
+
+        Same answer as ``self(theta=theta, ...)``; ``progress(done, total)`` after each chunk.
+        """
+        theta = np.asarray(theta, dtype=float)
+        if theta.ndim != 2 or theta.shape[1] != self._n_theta:
+            raise ValueError(f"theta draws have shape {theta.shape}; expected (draws, {self._n_theta})")
+        workers = worker_count() if workers is None else max(1, int(workers))
+        obs, rows = self._cases(observed, likelihoods)
+        if obs or rows:  # the cases are looked up in the joint of the observed nodes and the targets
+            sized = dict(targets=[*obs, *rows, *self.targets], evidence=self._evidence, do=self._do)
+        else:
+            sized = dict(
+                targets=list(self.targets),
+                evidence=self._evidence,
+                do=self._do,
+                virtual_evidence=self._virtual,
+            )
+        chunk = draws_per_chunk(self._net, workers=workers, n_draws=len(theta), **sized)
+        return run_chunks(
+            len(theta),
+            chunk,
+            lambda start, stop: self(theta=theta[start:stop], observed=observed, likelihoods=likelihoods),
+            workers=workers,
+            progress=progress,
+        )
+
+    def cpt_gradients(self, state: str | None = None) -> CPTGradients:
+        """P(target = state, e), P(e) and their derivatives in every needed CPT entry.
+
+        Two reverse passes over the query's own contraction (Darwiche's differential approach,
+        :func:`bayescollab.engine.marginals.operand_gradients`), no compilation. ``state``
+        defaults to the setting's state; the query must have one free target and no draws.
+        """
+        state = state if state is not None else self.setting.state
+        if len(self.targets) != 1 or state is None or self.vary:
+            raise ValueError("cpt_gradients needs one target, a target state and no varied nodes")
+        (target,) = self.targets
+        if target in self._evidence or target in self._do:
+            raise ValueError(f"the target {target!r} is observed or intervened on; it has no gradient")
+        states = self._net.states[target] if self._net.states else None
+        y = list(states).index(state) if states is not None else int(state)
+        base = self._virtual.get(target, np.ones(self._net.card(target)))
+        passes = []
+        for weight in (base * np.eye(self._net.card(target))[y], base):
+            c = self._contraction(self._net, {target: weight}, targets=[])
+            z, grads = operand_gradients(c)
+            passes.append((z, self._full_gradients(c, grads)))
+        (p_ye, d_ye), (p_e, d_e) = passes
+        return CPTGradients(p_ye, p_e, d_ye, d_e)
+
+    def _full_gradients(self, c: Contraction, grads: list) -> dict[str, np.ndarray]:
+        """Gradients of the sliced CPT operands written back into full CPT shapes."""
+        clamped = {**self._evidence, **self._do}
+        out: dict[str, np.ndarray] = {}
+        for i, node in enumerate(c.spec.nodes[: c.spec.first_likelihood]):
+            full = np.zeros(self._net.cpts[node].shape)
+            where = tuple(clamped.get(v, slice(None)) for v in (node, *self._net.parents[node]))
+            if grads[i] is not None:
+                full[where] = grads[i]
+            out[node] = full
+        return out

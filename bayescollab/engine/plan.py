@@ -1,0 +1,299 @@
+"""Contraction plans: the search, the in-memory cache and the disk store, in one place.
+
+A plan is the order in which a query's factors are multiplied pairwise (an ``opt_einsum``
+path) and what that order costs. Finding a good order for a query on the packaged model takes
+0.1-1 s of randomised greedy search, the query itself often 10-40 ms; the CLI starts a new
+process per command, so plans are kept in memory (per :class:`Planner`) and on disk (a
+:class:`PlanStore` passed in by the caller; the engine never picks a folder itself).
+
+Three rules keep the store from changing an answer:
+
+- **The search is deterministic.** The number of randomised greedy trials is worked out from
+  the query's size and cost, never from a clock, and opt_einsum seeds trial ``r`` with ``r``.
+  The same query shape gets the same plan in a cold and a warm process, so a seeded
+  ``learn`` gives the same draws either way (issue 15 item 10).
+- **A stored plan is verified before use** (:func:`verify_plan`): it must be a complete
+  pairwise contraction of exactly these operands, and its recomputed cost must match the
+  stored cost. Anything else is ignored and planned afresh (issue 15 item 5).
+- **The store is an optimisation, never a source of truth.** An unreadable entry is
+  re-planned; a failed write is silent and leaves no temporary file behind.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import random
+import tempfile
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import opt_einsum
+
+__all__ = [
+    "FORMAT",
+    "Plan",
+    "PlanStore",
+    "Planner",
+    "plan_cost",
+    "plan_search",
+    "runs_bucket",
+    "search_plan",
+    "search_trials",
+    "verify_plan",
+]
+
+#: bump when the executor's reading of a path or the search changes (old entries are ignored)
+FORMAT = 2
+#: the most randomised greedy trials one plan gets. On the headline query 64 trials found plans
+#: of 8.2e7 multiply-adds and 256 trials nothing better (docs/performance.md).
+MAX_TRIALS = 256
+#: the search never costs much more than the plain greedy plan would take to run: it gets
+#: ``PAYBACK`` times the greedy plan's estimated run time (at ``EXECUTOR_MADDS_PER_SECOND``),
+#: between ``MIN_SECONDS`` and ``MAX_SECONDS``. A cheap query keeps its greedy plan.
+PAYBACK = 1.0
+MIN_SECONDS = 0.02
+MAX_SECONDS = 2.0
+EXECUTOR_MADDS_PER_SECOND = 2e9
+CHEAP_PLAN_MADDS = 2e6
+#: measured cost of one greedy trial: about this many seconds times the operand count squared
+#: (3.5 ms for the 51 operands of the headline query on the 2-core test machine)
+SECONDS_PER_TRIAL_PER_OPERAND2 = 1.4e-6
+#: relative tolerance when a stored cost is compared with the recomputed one
+COST_RTOL = 1e-9
+CACHE_SIZE = 512
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A contraction order and what it costs (per draw when CPTs carry a draw axis)."""
+
+    path: list
+    multiply_adds: float
+    largest_intermediate: int
+
+
+# ---------------------------------------------------------------------------------- search
+def search_trials(n_operands: int, greedy_madds: float, runs: int = 1) -> int:
+    """How many randomised greedy trials a plan gets: a power of two, 0 for a cheap query.
+
+    Worked out from the operand count, the greedy plan's cost and ``runs`` (how many times the
+    plan runs per call, e.g. θ draws), never from elapsed time, so the search is repeatable.
+    """
+    if greedy_madds <= CHEAP_PLAN_MADDS:
+        return 0
+    budget = PAYBACK * max(runs, 1) * greedy_madds / EXECUTOR_MADDS_PER_SECOND
+    seconds = min(MAX_SECONDS, max(MIN_SECONDS, budget))
+    per_trial = SECONDS_PER_TRIAL_PER_OPERAND2 * max(n_operands, 1) ** 2
+    trials = int(min(MAX_TRIALS, seconds / per_trial))
+    return 0 if trials < 2 else 2 ** int(math.log2(trials))
+
+
+def _greedy(expr: str, shapes: Sequence[tuple[int, ...]]) -> Plan:
+    path, info = opt_einsum.contract_path(expr, *shapes, optimize="greedy", shapes=True)
+    return Plan([tuple(s) for s in path], float(info.opt_cost), int(info.largest_intermediate))
+
+
+def search_plan(
+    expr: str, shapes: Sequence[tuple[int, ...]], trials: int, greedy: Plan | None = None
+) -> Plan:
+    """The greedy plan, or the best of ``trials`` seeded randomised greedy trials if cheaper.
+
+    opt_einsum seeds Python's global ``random`` for each trial; the caller's state is restored.
+    """
+    shapes = [tuple(s) for s in shapes]
+    if len(shapes) < 3:
+        return Plan([tuple(range(len(shapes)))], float(np.prod(max(shapes, key=len))), 0)
+    best = greedy if greedy is not None else _greedy(expr, shapes)
+    if trials <= 0:
+        return best
+    state = random.getstate()
+    try:
+        optimizer = opt_einsum.RandomGreedy(max_repeats=trials)
+        path, info = opt_einsum.contract_path(expr, *shapes, optimize=optimizer, shapes=True)
+    finally:
+        random.setstate(state)
+    if info.opt_cost < best.multiply_adds:
+        best = Plan([tuple(s) for s in path], float(info.opt_cost), int(info.largest_intermediate))
+    return best
+
+
+def runs_bucket(runs: int) -> int:
+    """``runs`` rounded up to a power of two, so nearby draw counts share one plan."""
+    return 1 if runs <= 1 else 2 ** math.ceil(math.log2(runs))
+
+
+def plan_search(expr: str, shapes: Sequence[tuple[int, ...]], runs: int = 1) -> Plan:
+    """The plan for ``runs`` runs per call: greedy, then as many trials as the query is worth.
+
+    A pure function of its arguments: what the store keeps under (expr, shapes, runs).
+    """
+    shapes = [tuple(s) for s in shapes]
+    if len(shapes) < 3:
+        return search_plan(expr, shapes, 0)
+    greedy = _greedy(expr, shapes)
+    trials = search_trials(len(shapes), greedy.multiply_adds, runs)
+    return search_plan(expr, shapes, trials, greedy)
+
+
+# ---------------------------------------------------------------------------- verification
+def plan_cost(expr: str, shapes: Sequence[tuple[int, ...]], path: Any) -> tuple[float, int]:
+    """Multiply-adds and largest intermediate of ``path``; ``ValueError`` if it is not a
+    complete pairwise contraction of exactly these operands.
+
+    Complete: every step picks one or two distinct positions of the current operand list, and
+    the last step leaves exactly one operand.
+    """
+    if not isinstance(path, list | tuple) or not path:
+        raise ValueError(f"path is {path!r}; expected a non-empty list of steps")
+    alive = len(shapes)
+    steps = []
+    for step in path:
+        if not isinstance(step, list | tuple) or not 1 <= len(step) <= 2:
+            raise ValueError(f"step {step!r} is not a pair (or a single) of operand positions")
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in step):
+            raise ValueError(f"step {step!r} holds a non-integer position")
+        if len(set(step)) != len(step) or min(step) < 0 or max(step) >= alive:
+            raise ValueError(f"step {step!r} is out of range or repeats with {alive} operands left")
+        alive -= len(step) - 1
+        steps.append(tuple(step))
+    if alive != 1:
+        raise ValueError(f"the path leaves {alive} operands; expected one (a complete contraction)")
+    _, info = opt_einsum.contract_path(expr, *shapes, optimize=steps, shapes=True)
+    return float(info.opt_cost), int(info.largest_intermediate)
+
+
+def verify_plan(plan: Plan, expr: str, shapes: Sequence[tuple[int, ...]]) -> bool:
+    """Whether ``plan`` contracts exactly these operands completely, at its stated cost."""
+    try:
+        cost, largest = plan_cost(expr, shapes, plan.path)
+    except (ValueError, TypeError, IndexError, KeyError):
+        return False
+    return math.isclose(cost, plan.multiply_adds, rel_tol=COST_RTOL) and largest == plan.largest_intermediate
+
+
+# ---------------------------------------------------------------------------------- store
+class PlanStore:
+    """Plans kept as JSON files in ``folder``, keyed by a hash of expression, shapes and runs.
+
+    ``runs`` (a power of two: how many times the plan runs per call) fixes the search budget,
+    so an entry holds what :func:`search_plan` gives for exactly that key.
+
+    Whoever builds the model chooses the folder (:func:`bayescollab.model.default_plan_store`
+    reads ``BAYESCOLLAB_PLAN_CACHE``); the engine only uses the store it is given.
+    """
+
+    def __init__(self, folder: Path | str):
+        self.folder = Path(folder)
+
+    def __repr__(self) -> str:
+        return f"PlanStore({str(self.folder)!r})"
+
+    @staticmethod
+    def key(expr: str, shapes: Sequence[tuple[int, ...]], runs: int = 1) -> str:
+        text = json.dumps([FORMAT, expr, [list(s) for s in shapes], int(runs)])
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+    def entry(self, expr: str, shapes: Sequence[tuple[int, ...]], runs: int = 1) -> Path:
+        return self.folder / f"{self.key(expr, shapes, runs)}.json"
+
+    def load(self, expr: str, shapes: Sequence[tuple[int, ...]], runs: int = 1) -> Plan | None:
+        """The stored plan for this expression, these shapes and runs, verified; else None."""
+        try:
+            raw = json.loads(self.entry(expr, shapes, runs).read_text(encoding="utf-8"))
+            if (
+                raw["format"] != FORMAT
+                or raw["expr"] != expr
+                or raw["shapes"] != [list(s) for s in shapes]
+                or raw["runs"] != runs
+            ):
+                return None  # a hash collision or a stale file
+            path = raw["path"]
+            plan = Plan(
+                [tuple(step) if isinstance(step, list) else step for step in path],
+                float(raw["multiply_adds"]),
+                int(raw["largest"]),
+            )
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        return plan if verify_plan(plan, expr, shapes) else None
+
+    def save(self, expr: str, shapes: Sequence[tuple[int, ...]], plan: Plan, runs: int = 1) -> None:
+        """Store ``plan`` atomically: a temporary file in the same folder, renamed into place.
+
+        A failed write is silent (the store is only an optimisation) and removes its temporary file.
+        """
+        record = {
+            "format": FORMAT,
+            "expr": expr,
+            "shapes": [list(s) for s in shapes],
+            "runs": int(runs),
+            "path": [list(step) for step in plan.path],
+            "multiply_adds": plan.multiply_adds,
+            "largest": plan.largest_intermediate,
+        }
+        tmp: str | None = None
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(record, fh)
+            os.replace(tmp, self.entry(expr, shapes, runs))
+            tmp = None
+        except OSError:
+            return
+        finally:
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
+
+
+# -------------------------------------------------------------------------------- planner
+class Planner:
+    """Plans once per query shape: an in-memory cache in front of an optional :class:`PlanStore`.
+
+    One planner belongs to one network structure's users (a :class:`~bayescollab.model.Model`
+    and the draw networks derived from it); nothing is module-global. Thread-safe: the draw
+    pool asks for plans from several threads.
+    """
+
+    def __init__(self, store: PlanStore | None = None, size: int = CACHE_SIZE):
+        self.store = store
+        self.size = size
+        self._cache: dict[tuple, Plan] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"Planner(store={self.store!r}, cached={len(self._cache)})"
+
+    def plan(self, key: tuple, expr: str, shapes: Sequence[tuple[int, ...]], runs: int = 1) -> Plan:
+        """The plan for ``expr`` over operands of ``shapes`` (``key`` identifies the query shape).
+
+        ``runs``: how many times the plan runs per call (θ draws), which scales the search.
+        """
+        with self._lock:
+            plan = self._cache.get(key)
+        if plan is not None:
+            return plan
+        shapes = [tuple(s) for s in shapes]
+        runs = runs_bucket(runs)
+        plan = None
+        if len(shapes) >= 3 and self.store is not None:
+            plan = self.store.load(expr, shapes, runs)
+        if plan is None:
+            plan = plan_search(expr, shapes, runs)
+            if len(shapes) >= 3 and self.store is not None:
+                self.store.save(expr, shapes, plan, runs)
+        with self._lock:
+            if len(self._cache) >= self.size:
+                self._cache.pop(next(iter(self._cache)))
+            self._cache[key] = plan
+        return plan
