@@ -534,7 +534,9 @@ def sensitivity(
     )
     if plot is not None:
         plot.parent.mkdir(parents=True, exist_ok=True)
-        report.figure(top=top).savefig(plot, dpi=120)
+        from bayescollab.plots import report_figure
+
+        report_figure(report, top=top).savefig(plot, dpi=120)
     if as_json:
         out = report.to_dict()
         if plot is not None:

@@ -10,29 +10,29 @@ Each module answers one question; this package re-exports their entry points:
 * :mod:`.parameters`: θ-component derivatives and prior-interval swings;
 * :mod:`.global_sensitivity`: Sobol indices over θ's prior and prior robustness;
 * :mod:`.report`: the three-part report behind ``bayescollab sensitivity``;
-* :mod:`.tornado`: the tornado chart they share.
+* :mod:`.tornado`: the :class:`Swing` record they share.
+
+Every function returns a finished, labelled result; the pictures of them live in
+:mod:`bayescollab.plots` (``import bayescollab.sensitivity`` does not load matplotlib).
 """
 
-from bayescollab.sensitivity.context import context_sensitivity, context_tornado
+from bayescollab.sensitivity.context import context_sensitivity
 from bayescollab.sensitivity.cpt_entries import scan_cpt_entries, sensitivity_function
 from bayescollab.sensitivity.global_sensitivity import prior_robustness, sobol_indices
 from bayescollab.sensitivity.levers import load_levers, rank_levers
-from bayescollab.sensitivity.parameters import parameter_tornado, theta_sensitivity
+from bayescollab.sensitivity.parameters import theta_sensitivity
 from bayescollab.sensitivity.report import sensitivity_report
-from bayescollab.sensitivity.tornado import Swing, tornado_plot
-from bayescollab.sensitivity.uncertainty import compare_scenarios, credible_interval, forest_plot
-from bayescollab.sensitivity.voi import greedy_measurements, value_of_information, voi_plot
+from bayescollab.sensitivity.tornado import Swing
+from bayescollab.sensitivity.uncertainty import compare_scenarios, credible_interval
+from bayescollab.sensitivity.voi import greedy_measurements, value_of_information
 
 __all__ = [
     "Swing",
     "compare_scenarios",
     "context_sensitivity",
-    "context_tornado",
     "credible_interval",
-    "forest_plot",
     "greedy_measurements",
     "load_levers",
-    "parameter_tornado",
     "prior_robustness",
     "rank_levers",
     "scan_cpt_entries",
@@ -40,7 +40,5 @@ __all__ = [
     "sensitivity_report",
     "sobol_indices",
     "theta_sensitivity",
-    "tornado_plot",
     "value_of_information",
-    "voi_plot",
 ]

@@ -38,7 +38,7 @@ import numpy as np
 from bayescollab._validate import check_node, check_state, to_indices
 from bayescollab.engine.exact import EVIDENCE_ZERO_ATOL, Network, query_joint
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
-from bayescollab.sensitivity.tornado import Swing, tornado_plot
+from bayescollab.sensitivity.tornado import Swing
 from bayescollab.theory.graph import favourable_state
 
 TARGET = "collaborative_behaviour"
@@ -339,37 +339,10 @@ def context_sensitivity(
     )
 
 
-def context_tornado(
-    result: ContextSensitivity,
-    *,
-    kind: SwingKind = "do",
-    top: int | None = 15,
-    ax: Any = None,
-):
-    """Tornado chart of a :func:`context_sensitivity` result (``kind``: ``"do"`` or ``"observed"``).
-
-    Drawing only: the numbers come from ``result``; the dashed line is the scenario's own
-    probability.
-    """
-    check_kind(kind)
-    swings = [s.swing(kind) for s in result.swings if np.isfinite(s.swing(kind).low)]
-    where = result.scenario or ", ".join(f"{k}={v}" for k, v in result.evidence.items()) or "no evidence"
-    how = "set by do()" if kind == "do" else "observed"
-    return tornado_plot(
-        swings,
-        baseline=result.baseline,
-        title=f"Contexts {how}: P({result.target}={result.state})\nunder {where}",
-        xlabel=f"P({result.target}={result.state})",
-        top=top,
-        ax=ax,
-    )
-
-
 __all__ = [
     "ContextSensitivity",
     "ContextSwing",
     "context_sensitivity",
-    "context_tornado",
     "scenario_conditions",
     "surgery_network",
 ]

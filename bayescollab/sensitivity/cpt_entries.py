@@ -137,7 +137,7 @@ class SensitivityFunction:
         return float(_derivative(self.c1, self.c2, self.c3, self.c4, self.t0))
 
     def swing(self) -> Swing:
-        """The query's range as the entry goes from 0 to 1, for :func:`tornado_plot`."""
+        """The query's range as the entry goes from 0 to 1, for :func:`bayescollab.plots.tornado_plot`."""
         return Swing(self.label, self(0.0), self(1.0), "t=0", "t=1")
 
     def to_dict(self) -> dict[str, Any]:

@@ -9,7 +9,6 @@ contraction engine; the model is never changed.
 
 from __future__ import annotations
 
-import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -21,7 +20,7 @@ from scipy.stats import norm
 from bayescollab.errors import UnknownNameError
 from bayescollab.model import Evidence, Model, VirtualEvidence
 from bayescollab.sensitivity._query import _prepare, relevant_parameters
-from bayescollab.sensitivity.tornado import Swing, tornado_plot
+from bayescollab.sensitivity.tornado import Swing
 
 #: The prior interval the θ swings cover (a central 90% interval).
 PRIOR_INTERVAL = 0.90
@@ -74,7 +73,7 @@ class ThetaSensitivity:
     components: tuple[ComponentSensitivity, ...]
 
     def swings(self) -> list[Swing]:
-        """The :class:`Swing` of every component, for :func:`tornado_plot`."""
+        """The :class:`Swing` of every component, for :func:`bayescollab.plots.tornado_plot`."""
         return [c.swing for c in self.components]
 
     def _labels(self) -> dict[str, Any]:
@@ -210,35 +209,4 @@ def theta_sensitivity(
         components=tuple(components),
     )
 
-
-def parameter_tornado(
-    model: Model,
-    target: str,
-    state: str,
-    *,
-    evidence: Evidence | None = None,
-    do: Evidence | None = None,
-    virtual_evidence: VirtualEvidence | None = None,
-    top: int | None = 15,
-    ax: Any = None,
-):
-    """Tornado of the θ components whose prior interval swings P(target=state) the most.
-
-    Runs :func:`theta_sensitivity` and draws its swings with the shared :func:`tornado_plot`;
-    each bar end is labelled with the θ value that produced it. Returns the matplotlib figure.
-    """
-    result = theta_sensitivity(
-        model, target, state, evidence=evidence, do=do, virtual_evidence=virtual_evidence
-    )
-    given = ", ".join(f"{k}={v}" for k, v in result.evidence.items())
-    given = ", ".join(x for x in (given, *(f"do({k}={v})" for k, v in result.do.items())) if x)
-    query = f"P({target}={state}" + (f" | {given})" if given else ")")
-    return tornado_plot(
-        result.swings(),
-        baseline=result.baseline,
-        title=textwrap.fill(query, 90) + f"\nθ components over their prior {PRIOR_INTERVAL:.0%} interval",
-        xlabel=f"P({target}={state})",
-        top=top,
-        ax=ax,
-    )
 

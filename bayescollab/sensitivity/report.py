@@ -4,8 +4,8 @@
 which unobserved contexts move the answer most (context tornado), which actions on the levers
 Table 10 names would raise it most (lever ranking), and which survey item or mechanism to
 measure first to narrow it down (value of information). Each part is its own module; this one
-only runs them on the same setting and puts the results side by side, as text, JSON and one
-figure.
+only runs them on the same setting and puts the results side by side, as text and JSON; the
+figure is :func:`bayescollab.plots.report_figure`.
 """
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity, context_tornado
+from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity
 from bayescollab.sensitivity.levers import LeverRanking, rank_levers
-from bayescollab.sensitivity.voi import ValueOfInformation, value_of_information, voi_plot
+from bayescollab.sensitivity.voi import ValueOfInformation, value_of_information
 
 
 @dataclass(frozen=True)
@@ -83,22 +83,6 @@ class SensitivityReport:
                 self.information.to_text(top=top),
             ]
         )
-
-    def figure(self, top: int = 10):
-        """Three panels: the context tornado (do), the best levers' gains, and the VOI bars."""
-        import matplotlib.pyplot as plt
-
-        fig, axes = plt.subplots(1, 3, figsize=(19, max(4.5, 0.42 * top + 1.5)))
-        context_tornado(self.contexts, kind="do", top=top, ax=axes[0])
-        best = [*self.levers.singles[:top]][::-1]
-        axes[1].barh(range(len(best)), [e.gain for e in best], color="#55a868")
-        axes[1].set_yticks(range(len(best)), [e.label for e in best], fontsize=8)
-        axes[1].axvline(0, color="black", linewidth=0.8)
-        axes[1].set_xlabel(f"gain in P({self.target}={self.state})")
-        axes[1].set_title(f"levers (now {self.levers.baseline:.3f})", fontsize=10)
-        voi_plot(self.information, top=top, ax=axes[2])
-        fig.tight_layout()
-        return fig
 
 
 def sensitivity_report(

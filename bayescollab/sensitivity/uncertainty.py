@@ -36,7 +36,6 @@ __all__ = [
     "ScenarioComparison",
     "compare_scenarios",
     "credible_interval",
-    "forest_plot",
     "select_draws",
 ]
 
@@ -446,47 +445,3 @@ def compare_scenarios(
     )
 
 
-def forest_plot(
-    results: ScenarioComparison | Mapping[str, CredibleInterval] | Sequence[CredibleInterval],
-    state: str | None = None,
-    *,
-    title: str | None = None,
-    ax: Any = None,
-):
-    """One row per scenario: its interval as a line, the mean as a dot, the point value as a
-    diamond; return the figure. ``state`` defaults to the comparison's (or each interval's) own.
-    """
-    import matplotlib.pyplot as plt
-
-    if isinstance(results, ScenarioComparison):
-        state = state or results.state
-        rows = list(results.intervals.items())
-    elif isinstance(results, Mapping):
-        rows = list(results.items())
-    else:
-        rows = [
-            (ci.label or _conditions(ci.evidence, ci.do, ci.virtual_evidence, None), ci) for ci in results
-        ]
-    if not rows:
-        raise ValueError("forest_plot needs at least one interval; got none")
-    target = rows[0][1].target
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.5 * len(rows) + 1.5))
-    else:
-        fig = ax.figure
-    for i, (_, ci) in enumerate(rows[::-1]):
-        s = state or ci.state or ci.states[-1]
-        ax.hlines(i, ci.lower[s], ci.upper[s], color="#4c72b0", linewidth=2.5)
-        ax.plot(ci.mean[s], i, "o", color="#4c72b0", markersize=6)
-        ax.plot(ci.point[s], i, "D", color="black", markersize=4)
-    first = rows[0][1]
-    s = state or first.state or first.states[-1]
-    ax.set_yticks(range(len(rows)), [name for name, _ in rows[::-1]], fontsize=8)
-    ax.plot([], [], "o", color="#4c72b0", label="mean over draws")
-    ax.plot([], [], "D", color="black", label="at the model's θ")
-    ax.hlines([], 0, 0, color="#4c72b0", linewidth=2.5, label=f"{first.prob:.0%} {first.source} interval")
-    ax.legend(loc="best", fontsize=7)
-    ax.set_xlabel(f"P({target}={s})")
-    ax.set_title(title or f"P({target}={s}) by scenario ({first.n_draws} draws)", fontsize=10)
-    fig.tight_layout()
-    return fig

@@ -51,7 +51,6 @@ __all__ = [
     "greedy_measurements",
     "mutual_information_bits",
     "value_of_information",
-    "voi_plot",
 ]
 
 #: node kinds that are candidates by default (contexts can be asked for with ``nodes=``)
@@ -508,49 +507,3 @@ def greedy_measurements(
     return MeasurementSequence(**header, entropy=h_target, steps=tuple(steps))
 
 
-def voi_plot(
-    result: ValueOfInformation,
-    *,
-    top: int | None = 15,
-    kind: Literal["node", "item"] | None = None,
-    title: str | None = None,
-    ax: Any = None,
-):
-    """Horizontal bars of mutual information, best at the top; return the figure.
-
-    Nodes (observed perfectly) and survey items are coloured apart, and the target's current
-    entropy is marked: a bar reaching that line would remove all uncertainty.
-    """
-    import matplotlib.pyplot as plt
-
-    rows = [r for r in result.ranking if kind is None or r.kind == kind][: top or None]
-    if not rows:
-        raise ValueError(f"nothing to plot for kind={kind!r}; expected 'node', 'item' or None")
-    rows = rows[::-1]  # barh draws bottom-up
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(8, 0.4 * len(rows) + 1.6))
-    else:
-        fig = ax.figure
-    colours = {"node": "#4c72b0", "item": "#dd8452"}
-    ax.barh(
-        range(len(rows)),
-        [r.mutual_information for r in rows],
-        color=[colours[r.kind] for r in rows],
-        height=0.65,
-    )
-    ax.set_yticks(range(len(rows)), [r.name for r in rows], fontsize=8)
-    ax.axvline(result.entropy, color="black", linestyle="--", linewidth=1)
-    from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
-
-    names = {"node": "node, observed perfectly", "item": "survey item, one respondent"}
-    handles = [Patch(color=colours[k_], label=names[k_]) for k_ in colours if any(r.kind == k_ for r in rows)]
-    handles.append(
-        Line2D([], [], color="black", linestyle="--", label=f"H({result.target}) = {result.entropy:.2f} bits")
-    )
-    ax.legend(handles=handles, loc="lower right", fontsize=7)
-    ax.set_xlabel(f"mutual information with {result.target} (bits)")
-    cond = _condition_text(result.evidence, result.do, result.virtual_evidence)
-    ax.set_title(title or f"What to measure next | {cond}", fontsize=9, wrap=True)
-    fig.tight_layout()
-    return fig

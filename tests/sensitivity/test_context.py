@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 
 import bayescollab as bc
-from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity, context_tornado
+from bayescollab.plots import context_tornado
+from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity
 
 matplotlib.use("Agg")
 

@@ -16,8 +16,9 @@ from scipy.stats import norm
 import bayescollab as bc
 from bayescollab.engine.exact import Network, query_joint
 from bayescollab.errors import UnknownNameError
+from bayescollab.plots import parameter_tornado
 from bayescollab.sensitivity.cpt_entries import SensitivityFunction, scan_cpt_entries, sensitivity_function
-from bayescollab.sensitivity.parameters import parameter_tornado, relevant_parameters, theta_sensitivity
+from bayescollab.sensitivity.parameters import relevant_parameters, theta_sensitivity
 
 ATOL = 1e-9
 SMALL = {"target": "confidence", "state": "high", "evidence": {"mandated": "mandated"}}
@@ -283,7 +284,8 @@ def test_theta_components_outside_the_query_are_zero(model: bc.Model) -> None:
 
 
 def test_parameter_tornado_draws_the_widest(model: bc.Model) -> None:
-    fig = parameter_tornado(model, "initial_trust", "high", evidence={"mandated": "voluntary"}, top=4)
+    result = theta_sensitivity(model, "initial_trust", "high", evidence={"mandated": "voluntary"})
+    fig = parameter_tornado(result, top=4)
     try:
         (ax,) = fig.axes
         assert len(ax.patches) == 4

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 import bayescollab as bc
+from bayescollab.plots import forest_plot
 from bayescollab.sensitivity.uncertainty import (
     compare_scenarios,
     credible_interval,
-    forest_plot,
     select_draws,
 )
 

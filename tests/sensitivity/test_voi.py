@@ -10,12 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bayescollab as bc
+from bayescollab.plots import voi_plot
 from bayescollab.sensitivity.voi import (
     entropy_bits,
     greedy_measurements,
     mutual_information_bits,
     value_of_information,
-    voi_plot,
 )
 from bayescollab.survey.instrument import load_instrument
 from bayescollab.survey.measurement import answer_table
