@@ -1,7 +1,9 @@
 """Render ``docs/theory.md`` from ``models/``: nodes, edges, feedback, interactions, CMOCs.
 
-The document is generated, never edited by hand; a test checks it matches the data.
-Regenerate with ``python -m bayescollab.theory.report > docs/theory.md``.
+The document is generated, never edited by hand; tests/test_docs_generated.py checks it matches
+the data. Regenerate with
+
+    .venv/bin/python scripts/docs_theory.py > docs/theory.md
 """
 
 from __future__ import annotations
@@ -9,7 +11,8 @@ from __future__ import annotations
 import sys
 from collections import Counter, defaultdict
 
-from bayescollab.theory.load import Theory, load_theory
+from bayescollab.theory.core import Theory
+from bayescollab.theory.load import load_theory
 from bayescollab.theory.schema import SeedRef
 
 
@@ -35,7 +38,7 @@ def render_theory_markdown(theory: Theory) -> str:
     out: list[str] = [
         "# The programme theory as encoded in `models/`",
         "",
-        "Generated from `models/` by `python -m bayescollab.theory.report`; do not edit by hand.",
+        "Generated from `models/` by `scripts/docs_theory.py`; do not edit by hand.",
         "Seed files: 000 = Aunger, Millar & Greenhalgh 2021 (refined theory); 001 = initial realist",
         "review; 002 = NIHR HSDR final report 2023; 003 = initial realist theory of partnering.",
         "Citation numbers in brackets are those printed in the seed at that location.",
