@@ -26,8 +26,15 @@ from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from bayescollab.engine.batch import draws_per_chunk, query_cases, run_chunks, worker_count
+from bayescollab.engine.batch import (
+    LOOKUP_MAX_ENTRIES,
+    draws_per_chunk,
+    query_cases,
+    run_chunks,
+    worker_count,
+)
 from bayescollab.engine.exact import (
+    EVIDENCE_ZERO_ATOL,
     Contraction,
     Network,
     build_contraction,
@@ -37,7 +44,10 @@ from bayescollab.engine.exact import (
 from bayescollab.engine.marginals import operand_gradients
 from bayescollab.setting import Setting
 
-__all__ = ["CPTGradients", "CompiledQuery"]
+#: EVIDENCE_ZERO_ATOL (P(evidence) at or below it is impossible evidence) and
+#: LOOKUP_MAX_ENTRIES (largest joint looked up per case) are the engine's; analyses above the
+#: door read them here instead of importing the engine
+__all__ = ["EVIDENCE_ZERO_ATOL", "LOOKUP_MAX_ENTRIES", "CPTGradients", "CompiledQuery"]
 
 #: builds a network whose CPTs carry a leading draw axis, one row of θ per draw, deriving
 #: only the given nodes' CPTs (``Model.draw_network``)

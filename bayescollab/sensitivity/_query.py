@@ -1,70 +1,30 @@
-"""The setup the parameter analyses share: one query in engine terms, and which θ can move it."""
+"""The setup the parameter analyses share: the question as a Setting, and which θ can move it.
+
+The question is validated once, by :meth:`bayescollab.Model.setting`; the CPTs that enter its
+contraction are :attr:`bayescollab.compiled.CompiledQuery.needed`. Nothing here rebuilds the
+network or re-checks names.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-
-from bayescollab._validate import check_disjoint, check_node, check_state, to_indices, to_likelihoods
-from bayescollab.engine.exact import (
-    Network,
-)
 from bayescollab.model import Evidence, Model, VirtualEvidence
+from bayescollab.setting import Setting
 
 
-# ---------------------------------------------------------------------------------- shared setup
-@dataclass(frozen=True)
-class _Query:
-    """One query P(target=state | evidence, do, virtual evidence) in engine terms."""
-
-    net: Network
-    target: str
-    y: int
-    evidence: dict[str, int]
-    do: dict[str, int]
-    virtual: dict[str, np.ndarray]
-    labels: dict[str, Any]
-
-    def requisite(self) -> list[str]:
-        """Nodes whose CPTs enter the contraction: ancestors of the query, cut at ``do``."""
-        seen = self.net.ancestors([self.target, *self.evidence, *self.virtual, *self.do], frozenset(self.do))
-        return [n for n in self.net.order if n in seen and n not in self.do]
-
-
-def _prepare(
+def sensitivity_setting(
     model: Model,
     target: str,
-    state: str,
+    state: str | None,
     evidence: Evidence | None,
     do: Evidence | None,
     virtual_evidence: VirtualEvidence | None,
-) -> _Query:
-    check_node(target, model.nodes)
-    y = check_state(target, state, model.states(target))
-    states = {n: model.states(n) for n in model.nodes}
-    ev, dos = to_indices(evidence, states), to_indices(do, states)
-    virt = to_likelihoods(virtual_evidence, states)
-    check_disjoint(evidence=ev, do=dos, virtual_evidence=virt)
-    if target in ev or target in dos:
-        raise ValueError(
-            f"the target {target!r} is itself observed or intervened on; its probability is fixed "
-            "and has no sensitivity. Expected a target outside evidence and do"
-        )
-    net = Network(
-        order=tuple(model.nodes),
-        parents={n: tuple(model.parents(n)) for n in model.nodes},
-        cpts=model.cpts,
-    )
-    labels = {
-        "target": target,
-        "state": state,
-        "evidence": dict(evidence or {}),
-        "do": dict(do or {}),
-        "virtual_evidence": {k: v.tolist() for k, v in virt.items()},
-    }
-    return _Query(net, target, y, ev, dos, virt, labels)
+) -> Setting:
+    """The validated question, refusing a target that the setting itself fixes."""
+    setting = model.setting(target, state, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+    setting.require_target(free=True)
+    return setting
 
 
 def relevant_parameters(
@@ -83,9 +43,21 @@ def relevant_parameters(
     superset: a component whose influence hard evidence blocks is still listed (and then
     comes out with zero sensitivity).
     """
-    state = model.states(target)[0]
-    needed = set(_prepare(model, target, state, evidence, do, virtual_evidence).requisite())
+    setting = sensitivity_setting(model, target, None, evidence, do, virtual_evidence)
+    needed = set(model.compile_query(setting).needed)
     return [p.name for p in model.theta_spec.parameters if p.child in needed]
 
 
-# ---------------------------------------------------------------------- CPT-entry sensitivity
+def setting_labels(setting: Setting) -> dict[str, Any]:
+    """The header every sensitivity result carries: target, state, evidence, do, likelihoods.
+
+    One place for it, read off the validated :class:`~bayescollab.setting.Setting` (the
+    scenario, when there is one, is added by the results that take a scenario).
+    """
+    return {
+        "target": setting.target,
+        "state": setting.state,
+        "evidence": dict(setting.evidence),
+        "do": dict(setting.do),
+        "virtual_evidence": {k: list(v) for k, v in setting.likelihoods.items()},
+    }

@@ -35,13 +35,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bayescollab._validate import check_node, check_state, to_indices
-from bayescollab.engine.exact import EVIDENCE_ZERO_ATOL, Network, query_joint
+from bayescollab._validate import check_node, check_state
+from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
 from bayescollab.sensitivity.tornado import Swing
+from bayescollab.setting import merge_scenario
 from bayescollab.theory.graph import favourable_state
+from bayescollab.theory.vocabulary import TARGET
 
-TARGET = "collaborative_behaviour"
 #: contexts swept in one contraction: the product of their state counts stays at or below this
 #: (a few contexts per group keeps the joint small and the contraction close to a plain query)
 GROUP_MAX_STATES = 12
@@ -58,17 +59,10 @@ def scenario_conditions(
     """A named scenario's evidence plus the caller's own, and the interventions.
 
     Extra evidence may add to a scenario but not contradict it: a clash is refused, naming both
-    values, rather than silently letting one win.
+    values (the package's one merge rule, :func:`bayescollab.setting.merge_scenario`).
     """
-    merged = model.scenario(scenario) if scenario is not None else {}
-    for node, state in (evidence or {}).items():
-        if node in merged and merged[node] != state:
-            raise ValueError(
-                f"evidence gives {node}={state!r} but scenario {scenario!r} sets {node}={merged[node]!r}; "
-                "give one value"
-            )
-        merged[node] = state
-    return merged, dict(do or {})
+    base = model.scenario(scenario) if scenario is not None else {}
+    return merge_scenario(scenario, base, evidence), dict(do or {})
 
 
 def context_nodes(model: Any) -> list[str]:
@@ -221,33 +215,17 @@ def _observed(
     return out
 
 
-def surgery_network(model: Any, node: str) -> Network:
-    """The model's network with ``node``'s table made flat and independent of its parents.
-
-    Observing ``node`` in this network is intervening on it in the model. The parents stay in
-    the structure (their entries are constant), so plans made for the model fit unchanged.
-    """
-    cpts = dict(model.cpts)
-    table = cpts[node]
-    cpts[node] = np.full(table.shape, 1.0 / table.shape[0])
-    return Network(
-        order=tuple(model.nodes),
-        parents={n: tuple(model.parents(n)) for n in model.nodes},
-        cpts=cpts,
-    )
-
-
 def _intervened(model: Any, target: str, state_ix: int, node: str, ev: dict, dos: dict) -> np.ndarray:
-    states = {n: model.states(n) for n in model.nodes}
+    """P(target = state | do(node = s)) for each s: observing ``node`` once its table is flat and
+    independent of its parents is intervening on it (graph surgery by a CPT override, so the
+    query's plan fits unchanged)."""
+    table = model.cpts[node]
+    flat = np.full(table.shape, 1.0 / table.shape[0])
+    query = model.compile_query(model.setting(evidence=ev, do=dos), targets=[target, node])
     try:
-        joint = query_joint(
-            surgery_network(model, node),
-            [target, node],
-            evidence=to_indices(ev, states),
-            do=to_indices(dos, states),
-        )
+        joint = query(cpts={node: flat})
     except ImpossibleEvidenceError:
-        return np.full(len(states[node]), np.nan)
+        return np.full(table.shape[0], np.nan)
     return _conditional(joint, state_ix)
 
 
@@ -344,5 +322,4 @@ __all__ = [
     "ContextSwing",
     "context_sensitivity",
     "scenario_conditions",
-    "surgery_network",
 ]

@@ -9,8 +9,8 @@ query's contraction. Nothing here changes the model.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import numpy as np
@@ -19,15 +19,9 @@ import xarray as xr
 
 from bayescollab import __version__
 from bayescollab._validate import check_node, check_state
-from bayescollab.engine.exact import (
-    EVIDENCE_ZERO_ATOL,
-    Contraction,
-    build_contraction,
-    contract_joint,
-    execute_path,
-)
+from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.model import Evidence, Model, VirtualEvidence
-from bayescollab.sensitivity._query import _prepare
+from bayescollab.sensitivity._query import sensitivity_setting, setting_labels
 from bayescollab.sensitivity.tornado import Swing
 
 #: A column whose other entries sum to less than this cannot be scaled proportionally; its
@@ -177,7 +171,9 @@ def sensitivity_function(
     parent of ``node``. Two exact contractions, with the column set to t = 0 and t = 1 in a copy
     of the network, give the linear numerator and denominator; the model is never modified.
     """
-    q = _prepare(model, target, state, evidence, do, virtual_evidence)
+    setting = sensitivity_setting(model, target, state, evidence, do, virtual_evidence)
+    query = model.compile_query(setting)
+    y = model.states(target).index(state)
     check_node(node, model.nodes)
     x = check_state(node, node_state, model.states(node))
     parents = model.parents(node)
@@ -192,9 +188,8 @@ def sensitivity_function(
     for t in (0.0, 1.0):
         changed = np.array(table, dtype=float)  # a copy: the model's tables stay read-only
         changed[(slice(None), *column)] = _covaried(table[(slice(None), *column)], x, t)
-        net = replace(q.net, cpts={**q.net.cpts, node: changed})
-        joint, mass = contract_joint(net, [target], evidence=q.evidence, do=q.do, virtual_evidence=q.virtual)
-        ends.append((float(joint[q.y]), float(mass)))
+        joint, mass = query.contract(cpts={node: changed})
+        ends.append((float(joint[y]), float(mass)))
     (ye0, e0), (ye1, e1) = ends
     return SensitivityFunction(
         target=target,
@@ -210,45 +205,6 @@ def sensitivity_function(
         evidence=dict(evidence or {}),
         do=dict(do or {}),
     )
-
-
-_GRADIENT_CACHE: dict[tuple, Callable] = {}
-_GRADIENT_CACHE_SIZE = 16
-
-
-def _gradients(c: Contraction, weight: np.ndarray) -> tuple[np.ndarray, list[np.ndarray], list[np.ndarray]]:
-    """The query's table over the target, and d/d(operand) of P(y, e) and of P(e), per operand.
-
-    ``weight`` is the one-hot row of the target state y. P(y, e) is multilinear in the CPTs, so
-    its derivative in one CPT is the contraction of all the others: one reverse pass through the
-    query's own plan gives it for every CPT at once, where one contraction per node would need a
-    new plan each (tens of seconds of planning on the packaged model). PyTensor differentiates
-    the engine's own pairwise steps; the compiled function is cached by expression, shapes and
-    path (FAST_COMPILE: a few seconds to build instead of tens).
-    """
-    inputs, _ = c.expr.split("->")
-    shapes = tuple(tuple(op.shape) for op in c.operands)
-    key = (c.expr, shapes, tuple(tuple(s) for s in c.plan.path))
-    fn = _GRADIENT_CACHE.get(key)
-    if fn is None:
-        import pytensor
-        import pytensor.tensor as pt
-
-        size: dict[str, int] = {}
-        for ix, shape in zip(inputs.split(","), shapes, strict=True):
-            size.update(zip(ix, shape, strict=True))
-        ops = [pt.tensor(f"op{i}", shape=s, dtype="float64") for i, s in enumerate(shapes)]
-        weight_y = pt.vector("weight_y", dtype="float64")
-        table = execute_path(c.expr, ops, c.plan.path, size=size, matmul=pt.matmul)
-        grad_ye = pt.grad(pt.dot(table, weight_y), ops, disconnected_inputs="ignore")
-        grad_e = pt.grad(table.sum(), ops, disconnected_inputs="ignore")
-        fn = pytensor.function([*ops, weight_y], [table, *grad_ye, *grad_e], mode="FAST_COMPILE")
-        if len(_GRADIENT_CACHE) >= _GRADIENT_CACHE_SIZE:
-            _GRADIENT_CACHE.pop(next(iter(_GRADIENT_CACHE)))
-        _GRADIENT_CACHE[key] = fn
-    table, *grads = fn(*c.operands, weight)
-    n = len(c.operands)
-    return np.asarray(table), [np.asarray(g) for g in grads[:n]], [np.asarray(g) for g in grads[n:]]
 
 
 def _entry_lines(table: np.ndarray, grad: np.ndarray, total: float) -> tuple[np.ndarray, np.ndarray]:
@@ -293,38 +249,29 @@ def scan_cpt_entries(
     (|d query / dt| at t0, local) or ``"range"`` (|query(1) - query(0)|, global). Entries in a
     column the evidence rules out come out with zero derivative and zero range.
 
-    All entries come from one reverse pass through the query's contraction (see
-    :func:`_gradients`); ``attrs`` records the query, its value and the co-variation scheme.
+    All entries come from the reverse passes through the query's own contraction
+    (:meth:`bayescollab.compiled.CompiledQuery.cpt_gradients`: P(y, e) is multilinear in the
+    CPTs, so its derivative in one CPT is the contraction of all the others); ``attrs`` records
+    the query, its value and the co-variation scheme.
     """
     if rank_by not in ("derivative", "range"):
         raise ValueError(f"rank_by is {rank_by!r}; expected 'derivative' or 'range'")
     if top is not None and (isinstance(top, bool) or int(top) < 1):
         raise ValueError(f"top is {top!r}; expected a positive number of rows or None")
-    q = _prepare(model, target, state, evidence, do, virtual_evidence)
-    requisite = q.requisite()
+    setting = sensitivity_setting(model, target, state, evidence, do, virtual_evidence)
+    query = model.compile_query(setting)
     for n in nodes or ():
         check_node(n, model.nodes)
-    chosen = list(requisite if nodes is None else dict.fromkeys(nodes))
-    c = build_contraction(q.net, [target], evidence=q.evidence, do=q.do, virtual_evidence=q.virtual)
-    if len(c.operands) != len(requisite) + len(q.virtual):
-        raise RuntimeError(
-            f"the contraction has {len(c.operands)} operands; expected {len(requisite)} CPTs "
-            f"and {len(q.virtual)} likelihoods (engine and sensitivity disagree on the needed nodes)"
-        )
-    table, grad_ye, grad_e = _gradients(c, np.eye(q.net.card(target))[q.y])
-    p_ye, p_e = float(table[q.y]), float(table.sum())
-    position = {n: i for i, n in enumerate(requisite)}
-    clamped = {**q.evidence, **q.do}
+    chosen = list(query.needed if nodes is None else dict.fromkeys(nodes))
+    grads = query.cpt_gradients(state)
+    p_ye, p_e = float(grads.joint), float(grads.evidence)
     columns: dict[str, list] = {k: [] for k in ("node", "node_state", "parent_states")}
     numbers: dict[str, list[np.ndarray]] = {k: [] for k in ("t0", "c1", "c2", "c3", "c4")}
     for node in chosen:
         cpt = np.asarray(model.cpts[node], dtype=float)
         parents = model.parents(node)
-        d_ye, d_e = np.zeros(cpt.shape), np.zeros(cpt.shape)
-        if node in position:
-            where = tuple(clamped.get(v, slice(None)) for v in (node, *parents))
-            d_ye[where] = grad_ye[position[node]]
-            d_e[where] = grad_e[position[node]]
+        d_ye = grads.d_joint.get(node, np.zeros(cpt.shape))
+        d_e = grads.d_evidence.get(node, np.zeros(cpt.shape))
         c1, c2 = _entry_lines(cpt, d_ye, p_ye)
         c3, c4 = _entry_lines(cpt, d_e, p_e)
         for key, arr in zip(("t0", "c1", "c2", "c3", "c4"), (cpt, c1, c2, c3, c4), strict=True):
@@ -360,7 +307,7 @@ def scan_cpt_entries(
     if top is not None:
         frame = frame.head(int(top))
     frame.attrs = {
-        **q.labels,
+        **setting_labels(setting),
         "query": p_ye / p_e,
         "rank_by": rank_by,
         "covariation": "proportional",

@@ -23,10 +23,8 @@ from SALib.sample import sobol as sobol_sample
 from bayescollab import __version__
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_node, check_state
-from bayescollab.engine.batch import draws_per_chunk, query_cases
 from bayescollab.model import Evidence, Model, VirtualEvidence
 from bayescollab.sensitivity.parameters import relevant_parameters, theta_positions
-from bayescollab.theory.graph import ancestors, in_order
 
 #: The variants of :meth:`ElicitationSettings.scaled` compared with the baseline. ``scaled``
 #: multiplies every evidence grade's prior mean |weight| (``weight``; interaction means follow,
@@ -255,19 +253,15 @@ def _mean_over_draws(
 
     The cases (scenarios) observe a few context nodes, so each chunk of draws contracts the
     small joint of those nodes and the target once and looks every case up in it, instead of
-    one contraction per scenario (:func:`bayescollab.engine.batch.query_cases`).
+    one contraction per scenario; the model's compiled query does the chunking
+    (:meth:`bayescollab.compiled.CompiledQuery.draws`).
     """
     nodes = sorted({n for case in cases for n in case})
     observed = {
         n: np.array([model.states(n).index(case[n]) if n in case else -1 for case in cases]) for n in nodes
     }
-    order = in_order(model.theory.parent_map, ancestors(model.theory.parent_map, [target, *nodes]))
-    chunk = draws_per_chunk(model.draw_network(theta[:1], nodes=order), [*nodes, target])
-    total = np.zeros(len(cases))
-    for start in range(0, len(theta), chunk):
-        net = model.draw_network(theta[start : start + chunk], nodes=order)
-        total += query_cases(net, [target], observed=observed)[..., y].sum(axis=0)
-    return total / len(theta)
+    query = model.compile_query(model.setting(), targets=[target], vary=nodes)
+    return query.draws(theta, observed=observed)[..., y].mean(axis=0)
 
 
 def prior_robustness(

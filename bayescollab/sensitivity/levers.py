@@ -37,8 +37,7 @@ from typing import Any
 
 import numpy as np
 
-from bayescollab.engine.batch import LOOKUP_MAX_ENTRIES
-from bayescollab.engine.exact import EVIDENCE_ZERO_ATOL
+from bayescollab.compiled import EVIDENCE_ZERO_ATOL, LOOKUP_MAX_ENTRIES
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
 from bayescollab.sensitivity.context import TARGET, scenario_conditions
 from bayescollab.theory.graph import favourable_state

@@ -19,7 +19,7 @@ from scipy.stats import norm
 
 from bayescollab.errors import UnknownNameError
 from bayescollab.model import Evidence, Model, VirtualEvidence
-from bayescollab.sensitivity._query import _prepare, relevant_parameters
+from bayescollab.sensitivity._query import relevant_parameters, sensitivity_setting
 from bayescollab.sensitivity.tornado import Swing
 
 #: The prior interval the θ swings cover (a central 90% interval).
@@ -159,7 +159,8 @@ def theta_sensitivity(
         raise ValueError(f"points is {points!r}; expected at least 2 points across the prior interval")
     if not 0 < step < 1:
         raise ValueError(f"step is {step!r}; expected a small positive fraction of the prior sd")
-    q = _prepare(model, target, state, evidence, do, virtual_evidence)
+    setting = sensitivity_setting(model, target, state, evidence, do, virtual_evidence)
+    y = model.states(target).index(state)
     names = (
         relevant_parameters(model, target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
         if parameters is None
@@ -179,9 +180,7 @@ def theta_sensitivity(
         theta[base, i] += h[k]
         theta[base + 1, i] -= h[k]
         theta[base + 2 : base + per, i] = grid[:, k]
-    values = model.query_draws(
-        target, theta, evidence=evidence, do=do, virtual_evidence=virtual_evidence, progress=progress
-    ).values[:, q.y]
+    values = model.compile_query(setting).draws(theta, progress=progress)[:, y]
     components = []
     for k, i in enumerate(index):
         base = 1 + per * k

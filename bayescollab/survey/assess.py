@@ -24,8 +24,8 @@ import pandas as pd
 
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.measurement import MeasurementPriors, load_measurement_priors, node_likelihoods
+from bayescollab.theory.vocabulary import TARGET
 
-TARGET = "collaborative_behaviour"
 OUTCOMES = ("collaborative_behaviour", "collaborative_performance")
 #: credible interval reported with ``draws``
 INTERVAL = (0.05, 0.95)

@@ -8,6 +8,9 @@ from __future__ import annotations
 
 LMH = ("low", "medium", "high")
 
+#: The outcome the analyses ask about by default (the theory's headline outcome).
+TARGET = "collaborative_behaviour"
+
 MECHANISMS_AND_OUTCOMES: tuple[str, ...] = (
     "initial_trust",
     "trust",
