@@ -15,12 +15,13 @@ import numpy as np
 
 from bayescollab.plots._axes import figure_and_axes
 from bayescollab.plots.tornado import tornado_plot
+from bayescollab.sensitivity._query import describe_conditions
 from bayescollab.sensitivity.context import ContextSensitivity, SwingKind, check_kind
 from bayescollab.sensitivity.levers import LeverRanking
 from bayescollab.sensitivity.parameters import PRIOR_INTERVAL, ThetaSensitivity
 from bayescollab.sensitivity.report import SensitivityReport
-from bayescollab.sensitivity.uncertainty import CredibleInterval, ScenarioComparison, _conditions
-from bayescollab.sensitivity.voi import ValueOfInformation, _condition_text
+from bayescollab.sensitivity.uncertainty import CredibleInterval, ScenarioComparison
+from bayescollab.sensitivity.voi import ValueOfInformation
 
 __all__ = [
     "context_tornado",
@@ -116,7 +117,7 @@ def voi_plot(
     )
     ax.legend(handles=handles, loc="lower right", fontsize=7)
     ax.set_xlabel(f"mutual information with {result.target} (bits)")
-    cond = _condition_text(result.evidence, result.do, result.virtual_evidence)
+    cond = describe_conditions(result.evidence, result.do, result.virtual_evidence)
     ax.set_title(title or f"What to measure next | {cond}", fontsize=9, wrap=True)
     fig.tight_layout()
     return fig
@@ -139,7 +140,7 @@ def forest_plot(
         rows = list(results.items())
     else:
         rows = [
-            (ci.label or _conditions(ci.evidence, ci.do, ci.virtual_evidence, None), ci) for ci in results
+            (ci.label or describe_conditions(ci.evidence, ci.do, ci.virtual_evidence), ci) for ci in results
         ]
     if not rows:
         raise ValueError("forest_plot needs at least one interval; got none")

@@ -7,6 +7,7 @@ network or re-checks names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from bayescollab.model import Evidence, Model, VirtualEvidence
@@ -61,3 +62,12 @@ def setting_labels(setting: Setting) -> dict[str, Any]:
         "do": dict(setting.do),
         "virtual_evidence": {k: list(v) for k, v in setting.likelihoods.items()},
     }
+
+
+def describe_conditions(evidence: Mapping[str, str], do: Mapping[str, str], virtual: Sequence[str]) -> str:
+    """A stored result's conditions in words, as :meth:`Setting.describe` words a live setting:
+    ``a=x, do(b=y), virtual evidence on c`` (or ``nothing``)."""
+    parts = [f"{k}={v}" for k, v in evidence.items()] + [f"do({k}={v})" for k, v in do.items()]
+    if virtual:
+        parts.append("virtual evidence on " + ", ".join(virtual))
+    return ", ".join(parts) or "nothing"

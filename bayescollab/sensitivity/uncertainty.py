@@ -26,6 +26,7 @@ import xarray as xr
 from bayescollab import __version__
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_node, check_state
+from bayescollab.sensitivity._query import describe_conditions
 
 if TYPE_CHECKING:
     from bayescollab.model import Model, VirtualEvidence
@@ -81,17 +82,6 @@ def select_draws(
     return model.sample_theta(n_draws, seed=seed), "prior"
 
 
-def _conditions(
-    evidence: Mapping[str, str], do: Mapping[str, str], virtual: Sequence[str], label: str | None
-) -> str:
-    if label:
-        return label
-    parts = [f"{k}={v}" for k, v in evidence.items()] + [f"do({k}={v})" for k, v in do.items()]
-    if virtual:
-        parts.append("virtual evidence on " + ", ".join(virtual))
-    return ", ".join(parts) or "nothing"
-
-
 def _hdi(values: np.ndarray, prob: float) -> tuple[float, float]:
     """Highest-density interval of one sample, by ArviZ (imported only when asked for)."""
     with warnings.catch_warnings():
@@ -132,7 +122,7 @@ class CredibleInterval:
 
     def line(self, state: str) -> str:
         """One state as text: ``P(target=state | conditions) = point [lower, upper] (...)``."""
-        cond = _conditions(self.evidence, self.do, self.virtual_evidence, self.label)
+        cond = self.label or describe_conditions(self.evidence, self.do, self.virtual_evidence)
         hdi = ""
         if self.hdi is not None:
             hdi = f", HDI [{self.hdi[state][0]:.2f}, {self.hdi[state][1]:.2f}]"

@@ -29,17 +29,22 @@ from __future__ import annotations
 
 import string
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import xarray as xr
 
-from bayescollab import __version__
 from bayescollab._validate import check_node
+from bayescollab.sensitivity.voi_results import (
+    MeasurementSequence,
+    MeasurementStep,
+    ObservationValue,
+    ValueOfInformation,
+)
 
 if TYPE_CHECKING:
     from bayescollab.model import Model, VirtualEvidence
+    from bayescollab.setting import Setting
     from bayescollab.survey.instrument import Instrument
 
 __all__ = [
@@ -91,182 +96,6 @@ class _Candidate:
     discrimination: float | None = None
 
 
-@dataclass(frozen=True)
-class ObservationValue:
-    """What observing one node or item is worth for the target, in bits."""
-
-    name: str
-    kind: Literal["node", "item"]
-    node: str
-    mutual_information: float
-    expected_entropy: float
-    scale: str | None = None
-    discrimination: float | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "name": self.name,
-            "kind": self.kind,
-            "node": self.node,
-            "mutual_information_bits": self.mutual_information,
-            "expected_entropy_bits": self.expected_entropy,
-            "scale": self.scale,
-            "discrimination": self.discrimination,
-        }
-
-
-def _condition_text(evidence: Mapping[str, str], do: Mapping[str, str], virtual: Sequence[str]) -> str:
-    parts = [f"{k}={v}" for k, v in evidence.items()] + [f"do({k}={v})" for k, v in do.items()]
-    if virtual:
-        parts.append("virtual evidence on " + ", ".join(virtual))
-    return ", ".join(parts) or "nothing"
-
-
-@dataclass(frozen=True)
-class ValueOfInformation:
-    """Every candidate observation ranked by I(target; observation | scenario), highest first.
-
-    The order is the order in which to measure if only one observation could be made;
-    ``entropy`` is the target's current uncertainty, the most any observation could remove.
-    """
-
-    target: str
-    distribution: dict[str, float]
-    entropy: float
-    evidence: dict[str, str]
-    do: dict[str, str]
-    virtual_evidence: list[str]
-    ranking: tuple[ObservationValue, ...]
-    excluded: list[str] = field(default_factory=list)
-
-    def nodes(self) -> list[ObservationValue]:
-        """The perfectly observed nodes, best first."""
-        return [r for r in self.ranking if r.kind == "node"]
-
-    def items(self) -> list[ObservationValue]:
-        """The survey items, best first."""
-        return [r for r in self.ranking if r.kind == "item"]
-
-    def __getitem__(self, name: str) -> ObservationValue:
-        for r in self.ranking:
-            if r.name == name:
-                return r
-        raise KeyError(f"{name!r} is not a candidate here; candidates: {[r.name for r in self.ranking]}")
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "evidence": self.evidence,
-            "do": self.do,
-            "virtual_evidence": self.virtual_evidence,
-            "distribution": self.distribution,
-            "entropy_bits": self.entropy,
-            "ranking": [r.to_dict() for r in self.ranking],
-            "excluded": self.excluded,
-        }
-
-    def to_dataset(self) -> xr.Dataset:
-        """The ranking as an ``xarray.Dataset`` over dimension ``observation``."""
-        names = [r.name for r in self.ranking]
-        return xr.Dataset(
-            {
-                "mutual_information": ("observation", [r.mutual_information for r in self.ranking]),
-                "expected_entropy": ("observation", [r.expected_entropy for r in self.ranking]),
-                "kind": ("observation", [r.kind for r in self.ranking]),
-                "node": ("observation", [r.node for r in self.ranking]),
-            },
-            coords={"observation": names},
-            attrs={
-                "target": self.target,
-                "units": "bits",
-                "entropy": self.entropy,
-                "evidence": repr(self.evidence),
-                "do": repr(self.do),
-                "bayescollab_version": __version__,
-            },
-        )
-
-    def to_text(self, top: int | None = 10) -> str:
-        cond = _condition_text(self.evidence, self.do, self.virtual_evidence)
-        lines = [
-            f"Value of information for {self.target} | {cond}",
-            f"current uncertainty H({self.target}) = {self.entropy:.3f} bits "
-            f"({', '.join(f'{s} {p:.3f}' for s, p in self.distribution.items())})",
-        ]
-        for title, rows in (("nodes observed perfectly", self.nodes()), ("survey items", self.items())):
-            if not rows:
-                continue
-            lines += ["", f"{title} (mutual information, expected entropy after; bits):"]
-            for r in rows[: top or None]:
-                extra = f"  [{r.node}, {r.scale}, λ={r.discrimination:.2f}]" if r.kind == "item" else ""
-                share = r.mutual_information / self.entropy if self.entropy > 0 else 0.0
-                lines.append(
-                    f"  {r.name:<32s} {r.mutual_information:.4f} ({share:5.1%})  "
-                    f"-> {r.expected_entropy:.3f}{extra}"
-                )
-        return "\n".join(lines)
-
-
-@dataclass(frozen=True)
-class MeasurementStep:
-    """One step of the greedy sequence: the observation chosen and what it adds."""
-
-    step: int
-    name: str
-    kind: Literal["node", "item"]
-    node: str
-    gain: float  # I(target; this | the earlier ones), bits
-    cumulative: float  # I(target; this and the earlier ones), bits
-    expected_entropy: float  # H(target | all of them), bits
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "step": self.step,
-            "name": self.name,
-            "kind": self.kind,
-            "node": self.node,
-            "gain_bits": self.gain,
-            "cumulative_bits": self.cumulative,
-            "expected_entropy_bits": self.expected_entropy,
-        }
-
-
-@dataclass(frozen=True)
-class MeasurementSequence:
-    """A greedy order of observations: each the best given that the earlier ones will be seen."""
-
-    target: str
-    entropy: float
-    evidence: dict[str, str]
-    do: dict[str, str]
-    virtual_evidence: list[str]
-    steps: tuple[MeasurementStep, ...]
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "target": self.target,
-            "evidence": self.evidence,
-            "do": self.do,
-            "virtual_evidence": self.virtual_evidence,
-            "entropy_bits": self.entropy,
-            "steps": [s.to_dict() for s in self.steps],
-        }
-
-    def to_text(self) -> str:
-        cond = _condition_text(self.evidence, self.do, self.virtual_evidence)
-        lines = [
-            f"Greedy measurement order for {self.target} | {cond}",
-            f"H({self.target}) = {self.entropy:.3f} bits now",
-        ]
-        for s in self.steps:
-            lines.append(
-                f"  {s.step}. {s.name:<32s} adds {s.gain:.4f} bits  "
-                f"(together {s.cumulative:.4f}; H after {s.expected_entropy:.3f})"
-            )
-        return "\n".join(lines)
-
-
-# ---------------------------------------------------------------------------- candidates
 def _discriminations(instrument: Instrument, discrimination: Mapping[str, float] | None) -> dict[str, float]:
     """Each item's discrimination: the prior median of its scale, overridden by ``discrimination``."""
     from bayescollab.survey.assess import prior_discrimination
@@ -326,9 +155,9 @@ def _candidates(
 class _Joints:
     """P(target, nodes... | scenario), one exact query per set of nodes, remembered for this call."""
 
-    def __init__(self, model: Model, target: str, evidence, do, virtual_evidence):
-        self.model, self.target = model, target
-        self.kwargs = {"evidence": evidence, "do": do, "virtual_evidence": virtual_evidence}
+    def __init__(self, model: Model, setting: Setting):
+        self.model, self.setting = model, setting
+        self.target = setting.require_target()
         self.order = {n: i for i, n in enumerate(model.nodes)}
         self._cache: dict[tuple[str, ...], np.ndarray] = {}
 
@@ -338,7 +167,8 @@ class _Joints:
     def __call__(self, nodes: Sequence[str]) -> np.ndarray:
         key = self.key(nodes)
         if key not in self._cache:
-            self._cache[key] = self.model.query_joint([self.target, *key], **self.kwargs).values
+            query = self.model.compile_query(self.setting, targets=[self.target, *key])
+            self._cache[key] = query()
         return self._cache[key]
 
     def target_marginal(self, nodes: Sequence[str]) -> np.ndarray:
@@ -363,7 +193,7 @@ class _Joints:
         return np.einsum(expr, self(key), *(c.channel for c in chosen))
 
 
-def _prepare(
+def _setup(
     model: Model,
     target: str,
     evidence: Mapping[str, str] | None,
@@ -374,23 +204,22 @@ def _prepare(
     discrimination: Mapping[str, float] | None,
     instrument: Instrument | None,
 ) -> tuple[dict, list[_Candidate], list[str], _Joints]:
-    check_node(target, model.nodes)
-    evidence, do = dict(evidence or {}), dict(do or {})
-    candidates, excluded = _candidates(
-        model, target, set(evidence) | set(do), nodes, items, discrimination, instrument
-    )
+    """The validated setting (:meth:`Model.setting`), the candidates, and the joints to query."""
+    setting = model.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+    given = [*sorted(setting.evidence), *sorted(setting.do)]
+    candidates, excluded = _candidates(model, target, set(given), nodes, items, discrimination, instrument)
     if not candidates:
         raise ValueError(
             f"no candidate observations (nodes={nodes!r}, items={items!r}, "
-            f"given {sorted(evidence) + sorted(do)}); expected at least one node or item to rank"
+            f"given {given}); expected at least one node or item to rank"
         )
     header = {
         "target": target,
-        "evidence": evidence,
-        "do": do,
-        "virtual_evidence": sorted(virtual_evidence or {}),
+        "evidence": dict(setting.evidence),
+        "do": dict(setting.do),
+        "virtual_evidence": sorted(setting.likelihoods),
     }
-    return header, candidates, excluded, _Joints(model, target, evidence, do, virtual_evidence)
+    return header, candidates, excluded, _Joints(model, setting)
 
 
 # ---------------------------------------------------------------------------- public
@@ -433,7 +262,7 @@ def value_of_information(
     The model is not changed; each distinct node costs one ``query_joint`` over the target and
     that node, shared by the node and all its items.
     """
-    header, candidates, excluded, joints = _prepare(
+    header, candidates, excluded, joints = _setup(
         model, target, evidence, do, virtual_evidence, nodes, items, discrimination, instrument
     )
     groups = list(dict.fromkeys(joints.key([c.node]) for c in candidates))
@@ -483,7 +312,7 @@ def greedy_measurements(
     """
     if isinstance(k, bool) or not isinstance(k, int | np.integer) or not 1 <= k <= MAX_GREEDY_STEPS:
         raise ValueError(f"k is {k!r}; expected a whole number from 1 to {MAX_GREEDY_STEPS}")
-    header, candidates, _, joints = _prepare(
+    header, candidates, _, joints = _setup(
         model, target, evidence, do, virtual_evidence, nodes, items, discrimination, instrument
     )
     h_target = entropy_bits(joints.target_marginal([candidates[0].node]))
@@ -505,5 +334,3 @@ def greedy_measurements(
         if progress is not None:
             progress(step, k)
     return MeasurementSequence(**header, entropy=h_target, steps=tuple(steps))
-
-
