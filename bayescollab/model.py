@@ -148,6 +148,22 @@ class Model:
         seen = self._net.ancestors(list(nodes), frozenset(cut))
         return [n for n in self.nodes if n in seen]
 
+    def descendants(self, node: str) -> list[str]:
+        """Every node downstream of ``node`` (not ``node`` itself), in model order."""
+        check_node(node, self.nodes)
+        children: dict[str, list[str]] = {n: [] for n in self.nodes}
+        for n in self.nodes:
+            for p in self._net.parents[n]:
+                children[p].append(n)
+        seen: set[str] = set()
+        stack = list(children[node])
+        while stack:
+            n = stack.pop()
+            if n not in seen:
+                seen.add(n)
+                stack.extend(children[n])
+        return [n for n in self.nodes if n in seen]
+
     def with_theta(self, theta: np.ndarray) -> Model:
         """A new model with the same theory and CPTs derived from ``theta`` (same planner)."""
         return Model(self.theory, self.settings, theta, planner=self.planner)

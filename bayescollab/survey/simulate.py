@@ -24,7 +24,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,12 +33,10 @@ from bayescollab._paths import models_dir
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_disjoint, to_indices
 from bayescollab.errors import UnknownNameError
+from bayescollab.model import Model
 from bayescollab.survey.ingest import read_survey, write_survey
 from bayescollab.survey.instrument import Instrument, load_instrument
 from bayescollab.survey.measurement import answer_table, load_measurement_priors
-
-if TYPE_CHECKING:
-    from bayescollab.model import Model
 
 __all__ = [
     "EXAMPLE_SURVEY",
@@ -230,51 +228,15 @@ def _resolve_seed(seed: RandomSeed) -> tuple[np.random.Generator, int | None]:
 # -------------------------------------------------------------------------------- latent truth
 
 
-def _topological_order(model: Model) -> list[str]:
-    """Model order, moved only where a node would come before one of its parents."""
-    order: list[str] = []
-    placed: set[str] = set()
-    remaining = list(model.nodes)
-    while remaining:
-        ready = [n for n in remaining if placed.issuperset(model.parents(n))]
-        if not ready:  # pragma: no cover - the model is a validated DAG
-            raise ValueError(f"the network has a cycle among {remaining}")
-        order.extend(ready)
-        placed.update(ready)
-        remaining = [n for n in remaining if n not in placed]
-    return order
-
-
-def _forward_sample(
-    model: Model, order: Sequence[str], n: int, clamp: Mapping[str, int], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """``n`` joint draws of every node (state indices), nodes in ``clamp`` held fixed."""
-    out: dict[str, np.ndarray] = {}
-    for node in order:
-        if node in clamp:
-            out[node] = np.full(n, clamp[node], dtype=np.int64)
-            continue
-        cpt = model.cpts[node]
-        parents = model.parents(node)
-        if parents:
-            probs = cpt[(slice(None), *(out[p] for p in parents))]  # (k, n)
-        else:
-            probs = np.broadcast_to(cpt[:, None], (cpt.shape[0], n))
-        cum = np.cumsum(probs, axis=0)
-        u = rng.random(n) * cum[-1]
-        out[node] = np.minimum((cum < u).sum(axis=0), cpt.shape[0] - 1)
-    return out
-
-
 def _sample_truth(
     model: Model, n: int, given: Mapping[str, int], do: Mapping[str, int], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """``n`` joint draws from P(nodes | given) in the model with ``do`` clamped."""
-    order = _topological_order(model)
     clamp = {**do, **{k: v for k, v in given.items() if not model.parents(k)}}
     reject = {k: v for k, v in given.items() if k not in clamp}
+    named = {k: model.states(k)[v] for k, v in clamp.items()}
     if not reject:
-        return _forward_sample(model, order, n, clamp, rng)
+        return model.sample_states(n, seed=rng, do=named)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = drawn = 0
     while n_kept < n:
@@ -288,12 +250,12 @@ def _sample_truth(
                 f"expected {n} to be met within {MAX_REJECTION_DRAWS} draws. Give likelier states, "
                 "or clamp them with do= (an intervention) instead"
             )
-        draw = _forward_sample(model, order, batch, clamp, rng)
+        draw = model.sample_states(batch, seed=rng, do=named)
         ok = np.logical_and.reduce([draw[k] == v for k, v in reject.items()])
         kept.append({k: v[ok] for k, v in draw.items()})
         n_kept += int(ok.sum())
         drawn += batch
-    return {node: np.concatenate([d[node] for d in kept])[:n] for node in order}
+    return {node: np.concatenate([d[node] for d in kept])[:n] for node in kept[0]}
 
 
 # ------------------------------------------------------------------------------------ the survey
