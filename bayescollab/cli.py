@@ -136,14 +136,10 @@ def scenarios(as_json: JsonOpt = False, models: ModelsOpt = None, priors: Priors
 def validate(models: ModelsOpt = None, priors: PriorsOpt = None) -> None:
     """Check every file in models/ and priors/; list each problem with its file and entry."""
     from bayescollab.elicit.settings import load_settings
-    from bayescollab.theory.load import load_theory
+    from bayescollab.theory.check import check_files
 
-    problems: list[str] = []
-    theory = None
-    try:
-        theory = load_theory(models)
-    except TheoryError as exc:
-        problems.extend(str(p) for p in exc.problems)
+    theory, found = check_files(models, priors)
+    problems = [str(p) for p in found]
     try:
         load_settings(priors)
     except TheoryError as exc:

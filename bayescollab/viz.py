@@ -18,6 +18,7 @@ import matplotlib.pyplot as plt
 from matplotlib.patches import Ellipse, FancyArrowPatch, FancyBboxPatch
 
 from bayescollab.model import Model
+from bayescollab.theory.graph import children_map, depths
 
 CONTEXT_FILL = "#c8e6b0"
 CONTEXT_EDGE = "#2e7d32"
@@ -30,13 +31,8 @@ X_GAP, Y_GAP = 2.5, 0.82
 def _columns(model: Model) -> dict[str, int]:
     """Column of each node: longest-path depth; contexts one column before their first child."""
     theory = model.theory
-    children: dict[str, list[str]] = defaultdict(list)
-    for e in theory.edges:
-        children[e.parent].append(e.child)
-    col: dict[str, int] = {}
-    for node in theory.nodes:  # nodes are in life-cycle order, a topological order
-        parents = theory.parents(node)
-        col[node] = 1 + max((col[p] for p in parents), default=-1)
+    children = children_map(theory.parent_map)
+    col = depths(theory.parent_map)
     for node in reversed(list(theory.nodes)):
         if theory.nodes[node].kind == "context" and children[node]:
             col[node] = min(col[c] for c in children[node]) - 1

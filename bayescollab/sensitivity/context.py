@@ -39,7 +39,7 @@ from bayescollab._validate import check_node, check_state, to_indices
 from bayescollab.engine.exact import EVIDENCE_ZERO_ATOL, Network, query_joint
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
 from bayescollab.sensitivity.tornado import Swing, tornado_plot
-from bayescollab.survey.assess import favourable_state
+from bayescollab.theory.graph import favourable_state
 
 TARGET = "collaborative_behaviour"
 #: contexts swept in one contraction: the product of their state counts stays at or below this
@@ -286,7 +286,7 @@ def context_sensitivity(
     shared causes such as ``collaboration_form``).
     """
     check_node(target, model.nodes)
-    state = favourable_state(model, target) if state is None else state
+    state = favourable_state(model.theory.nodes[target]) if state is None else state
     state_ix = check_state(target, state, model.states(target))
     ev, dos = scenario_conditions(model, scenario, evidence, do)
     all_contexts = context_nodes(model)

@@ -26,6 +26,7 @@ from bayescollab._validate import check_node, check_state
 from bayescollab.engine.batch import draws_per_chunk, query_cases
 from bayescollab.model import Evidence, Model, VirtualEvidence
 from bayescollab.sensitivity.parameters import relevant_parameters, theta_positions
+from bayescollab.theory.graph import ancestors, in_order
 
 #: The variants of :meth:`ElicitationSettings.scaled` compared with the baseline. ``scaled``
 #: multiplies every evidence grade's prior mean |weight| (``weight``; interaction means follow,
@@ -260,13 +261,7 @@ def _mean_over_draws(
     observed = {
         n: np.array([model.states(n).index(case[n]) if n in case else -1 for case in cases]) for n in nodes
     }
-    needed, stack = set(), [target, *nodes]
-    while stack:
-        node = stack.pop()
-        if node not in needed:
-            needed.add(node)
-            stack.extend(model.parents(node))
-    order = [n for n in model.nodes if n in needed]
+    order = in_order(model.theory.parent_map, ancestors(model.theory.parent_map, [target, *nodes]))
     chunk = draws_per_chunk(model.draw_network(theta[:1], nodes=order), [*nodes, target])
     total = np.zeros(len(cases))
     for start in range(0, len(theta), chunk):

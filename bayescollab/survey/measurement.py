@@ -29,78 +29,20 @@ that the engine takes as virtual evidence.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
 
-from bayescollab._paths import priors_dir
 from bayescollab.elicit.cpt import NUMPY_OPS, ArrayOps
-from bayescollab.errors import PriorsError
 
-MEASUREMENT_FILE = "measurement.yaml"
-
-
-@dataclass(frozen=True)
-class DiscriminationPrior:
-    """Log-normal prior of an item's discrimination lambda: ``log lambda ~ Normal(log median, sd_log)``."""
-
-    median: float
-    sd_log: float
-
-    def mean(self) -> float:
-        return float(self.median * np.exp(self.sd_log**2 / 2))
-
-    def sd(self) -> float:
-        """Standard deviation of lambda (log-normal)."""
-        return float(self.mean() * np.sqrt(np.exp(self.sd_log**2) - 1))
-
-    def draw(self, rng: np.random.Generator) -> float:
-        """One lambda from this prior."""
-        return float(np.exp(np.log(self.median) + self.sd_log * rng.standard_normal()))
-
-
-@dataclass(frozen=True)
-class MeasurementPriors:
-    """Discrimination priors per scale, read from ``priors/measurement.yaml``."""
-
-    by_scale: Mapping[str, DiscriminationPrior]
-
-    def for_scale(self, scale: str) -> DiscriminationPrior:
-        try:
-            return self.by_scale[scale]
-        except KeyError:
-            raise PriorsError(
-                f"no measurement prior for scale {scale!r}; expected one of {sorted(self.by_scale)} "
-                f"in priors/{MEASUREMENT_FILE}"
-            ) from None
-
-
-def load_measurement_priors(root: Path | str | None = None) -> MeasurementPriors:
-    """Read ``measurement.yaml`` from ``root`` (default: the packaged priors/)."""
-    path = Path(root or priors_dir()) / MEASUREMENT_FILE
-    if not path.is_file():
-        raise PriorsError(f"measurement priors not found: {path}")
-    raw: Any = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    out = {}
-    for scale, entry in (raw.get("discrimination") or {}).items():
-        try:
-            median, sd_log = float(entry["median"]), float(entry["sd_log"])
-        except (KeyError, TypeError, ValueError):
-            raise PriorsError(
-                f"{path}: discrimination.{scale} is {entry!r}; "
-                "expected {median: <positive>, sd_log: <positive>}"
-            ) from None
-        if not (median > 0 and sd_log > 0):
-            raise PriorsError(
-                f"{path}: discrimination.{scale} has median {median}, sd_log {sd_log}; expected both > 0"
-            )
-        out[scale] = DiscriminationPrior(median, sd_log)
-    if not out:
-        raise PriorsError(f"{path}: no 'discrimination' section; expected one entry per scale")
-    return MeasurementPriors(out)
+# the priors file loads with the other theory files (so `bayescollab validate` checks it); the
+# names stay importable from here
+from bayescollab.theory.measurement import (  # noqa: F401
+    MEASUREMENT_FILE,
+    DiscriminationPrior,
+    MeasurementPriors,
+    load_measurement_priors,
+)
 
 
 def state_scores(item: Any) -> np.ndarray:

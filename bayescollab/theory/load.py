@@ -7,17 +7,16 @@ Edges are derived from the records (:func:`bayescollab.theory.edges.derive_edges
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-import yaml
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from bayescollab._paths import models_dir
 from bayescollab.errors import Problem, TheoryError
-from bayescollab.theory.edges import Edge, add_moderator_edges, derive_edges
+from bayescollab.theory._yaml import EMPTY, parse_entries, read_yaml
+from bayescollab.theory.core import Theory
+from bayescollab.theory.edges import add_moderator_edges, derive_edges
 from bayescollab.theory.schema import (
     CMOC,
     CMOCFile,
@@ -31,126 +30,100 @@ from bayescollab.theory.schema import (
     Scenario,
     SeedIndexEntry,
 )
+from bayescollab.theory.validate import validate_theory
+
+__all__ = ["Theory", "load_theory", "parse_entries"]
 
 T = TypeVar("T", bound=BaseModel)
 
-
-@dataclass(frozen=True)
-class Theory:
-    """The programme theory as loaded from ``models/`` (immutable)."""
-
-    root: Path
-    nodes: dict[str, NodeSpec]
-    cmocs: dict[str, CMOC]
-    cmoc_files: dict[str, str]
-    manifests: list[tuple[str, ManifestEntry]]
-    proposed_nodes: list[tuple[str, ProposedNode]]
-    forms: dict[str, FormSpec]
-    feedback: list[FeedbackSpec]
-    routing: list[RoutingSpec]
-    interactions: list[InteractionSpec]
-    scenarios: dict[str, Scenario]
-    seed_index: dict[str, SeedIndexEntry]
-    edges: list[Edge] = field(default_factory=list)
-    feedback_edges: list[Edge] = field(default_factory=list)
-
-    def parents(self, node: str) -> list[str]:
-        """Parents of ``node`` in the static DAG, in life-cycle order."""
-        return [e.parent for e in self.edges if e.child == node]
-
-    def edge(self, parent: str, child: str) -> Edge:
-        for e in self.edges:
-            if e.parent == parent and e.child == child:
-                return e
-        raise KeyError(f"no edge {parent} -> {child} in the theory")
+#: The file every other file refers into: when it cannot be read, nothing else can be checked.
+NODES_FILE = "nodes.yaml"
 
 
-def _read_yaml(path: Path, problems: list[Problem]) -> Any:
-    try:
-        with path.open(encoding="utf-8") as handle:
-            return yaml.safe_load(handle)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "file"
-        problems.append(Problem(path.name, where, f"not valid YAML: {exc}"))
-    except UnicodeDecodeError as exc:
-        problems.append(Problem(path.name, "file", f"not UTF-8 text: {exc}"))
-    return None
+class _Reader:
+    """Reads the files of one ``models/`` folder, keeping problems and root causes apart.
 
+    A root cause is a problem that stops the whole-theory checks: a file that cannot be read
+    at all (missing, not YAML, empty, wrong top-level shape) or any problem in ``nodes.yaml``.
+    Every other file names nodes, so after one of these the checks would report the same fault
+    hundreds of times over.
+    """
 
-def _describe(err: ValidationError) -> str:
-    parts = []
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "entry"
-        parts.append(f"{loc}: {e['msg']} (got {e.get('input')!r})")
-    return "; ".join(parts)
+    def __init__(self, root: Path):
+        self.root = root
+        self.problems: list[Problem] = []
+        self.root_causes: list[Problem] = []
 
+    def raw(self, filename: str, key: str) -> Any:
+        """The parsed file, or None after recording why it cannot be used."""
+        path = self.root / filename
+        before = len(self.problems)
+        raw = None
+        if not path.is_file():
+            self.problems.append(
+                Problem(filename, "file", f"missing file {path}; expected a list under '{key}'")
+            )
+        else:
+            raw = read_yaml(path, self.problems)
+            if raw is EMPTY:
+                raw = None
+                self.problems.append(
+                    Problem(filename, "file", f"file is empty; expected a mapping with a list under '{key}'")
+                )
+        self.root_causes.extend(self.problems[before:])
+        return raw
 
-def parse_entries(
-    raw: Any,
-    key: str,
-    model: type[T],
-    filename: str,
-    problems: list[Problem],
-    label: Callable[[int, Any], str] | None = None,
-) -> list[T]:
-    """Validate ``raw[key]`` (a list of mappings) entry by entry, recording each failure."""
-    if not isinstance(raw, dict) or not isinstance(raw.get(key), list):
-        problems.append(Problem(filename, key, f"expected a mapping with a list under '{key}'"))
-        return []
-    out: list[T] = []
-    for i, item in enumerate(raw[key]):
-        name = label(i, item) if label else _entry_label(i, item)
-        try:
-            out.append(model.model_validate(item))
-        except ValidationError as err:
-            problems.append(Problem(filename, name, _describe(err)))
-    return out
-
-
-def _entry_label(i: int, item: Any) -> str:
-    if isinstance(item, dict):
-        for k in ("id", "name", "file"):
-            if k in item:
-                return f"{k}={item[k]}"
-        if "parent" in item and "child" in item:
-            return f"{item['parent']} -> {item['child']}"
-    return f"entry {i}"
-
-
-def _load_cmoc_files(root: Path, problems: list[Problem]) -> tuple[list, list, list, dict]:
-    cmocs: list[tuple[str, CMOC]] = []
-    manifests: list[tuple[str, ManifestEntry]] = []
-    proposed: list[tuple[str, ProposedNode]] = []
-    files: dict[str, str] = {}
-    folder = root / "cmocs"
-    paths = sorted(folder.glob("*.yaml"))
-    if not paths:
-        problems.append(Problem("cmocs/", "folder", "no CMOC files (*.yaml) found"))
-    for path in paths:
-        rel = f"cmocs/{path.name}"
-        raw = _read_yaml(path, problems)
+    def entries(self, filename: str, key: str, model: type[T]) -> list[T]:
+        raw = self.raw(filename, key)
         if raw is None:
-            continue
-        if not isinstance(raw, dict):
-            problems.append(Problem(rel, "file", "expected a mapping with key 'cmocs'"))
-            continue
-        unknown = set(raw) - set(CMOCFile.model_fields)
-        if unknown:
-            problems.append(Problem(rel, "file", f"unknown top-level keys {sorted(unknown)}"))
-        for rec in parse_entries(raw, "cmocs", CMOC, rel, problems):
-            if rec.id in files:
-                problems.append(Problem(rel, f"id={rec.id}", f"duplicate CMOC id (also in {files[rec.id]})"))
+            return []
+        before = len(self.problems)
+        parsed = parse_entries(raw, key, model, filename, self.problems)
+        shape_broken = not isinstance(raw, dict) or not isinstance(raw.get(key), list)
+        if shape_broken or filename == NODES_FILE:
+            self.root_causes.extend(self.problems[before:])
+        return parsed
+
+    def cmoc_files(self) -> tuple[list, list, list, dict]:
+        cmocs: list[tuple[str, CMOC]] = []
+        manifests: list[tuple[str, ManifestEntry]] = []
+        proposed: list[tuple[str, ProposedNode]] = []
+        files: dict[str, str] = {}
+        paths = sorted((self.root / "cmocs").glob("*.yaml"))
+        if not paths:
+            self._root_cause(Problem("cmocs/", "folder", "no CMOC files (*.yaml) found"))
+        for path in paths:
+            rel = f"cmocs/{path.name}"
+            raw = self.raw(f"cmocs/{path.name}", "cmocs")
+            if raw is None:
                 continue
-            files[rec.id] = rel
-            cmocs.append((rel, rec))
-        if raw.get("manifest"):
-            for m in parse_entries(raw, "manifest", ManifestEntry, rel, problems):
-                manifests.append((rel, m))
-        if raw.get("proposed_nodes"):
-            for p in parse_entries(raw, "proposed_nodes", ProposedNode, rel, problems):
-                proposed.append((rel, p))
-    return cmocs, manifests, proposed, files
+            if not isinstance(raw, dict):
+                self._root_cause(Problem(rel, "file", "expected a mapping with key 'cmocs'"))
+                continue
+            unknown = set(raw) - set(CMOCFile.model_fields)
+            if unknown:
+                self.problems.append(Problem(rel, "file", f"unknown top-level keys {sorted(unknown)}"))
+            for rec in parse_entries(raw, "cmocs", CMOC, rel, self.problems):
+                if rec.id in files:
+                    self.problems.append(
+                        Problem(rel, f"id={rec.id}", f"duplicate CMOC id (also in {files[rec.id]})")
+                    )
+                    continue
+                files[rec.id] = rel
+                cmocs.append((rel, rec))
+            if raw.get("manifest"):
+                manifests += [
+                    (rel, m) for m in parse_entries(raw, "manifest", ManifestEntry, rel, self.problems)
+                ]
+            if raw.get("proposed_nodes"):
+                proposed += [
+                    (rel, p) for p in parse_entries(raw, "proposed_nodes", ProposedNode, rel, self.problems)
+                ]
+        return cmocs, manifests, proposed, files
+
+    def _root_cause(self, problem: Problem) -> None:
+        self.problems.append(problem)
+        self.root_causes.append(problem)
 
 
 def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory:
@@ -159,36 +132,27 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
     Raises
     ------
     TheoryError
-        Listing every problem found, each with its file and entry, when ``check`` is true.
+        Listing every problem found, each with its file and entry, when ``check`` is true. When a
+        file cannot be read at all, or ``nodes.yaml`` has a problem, only those root causes are
+        listed: the cross-file checks would repeat them many times over.
     """
-    from bayescollab.theory.validate import validate_theory
-
     root = Path(root) if root is not None else models_dir()
     if not root.is_dir():
         raise TheoryError([Problem(str(root), "folder", "models folder does not exist")])
-    problems: list[Problem] = []
-
-    def entries(filename: str, key: str, model: type[T]) -> list[T]:
-        path = root / filename
-        if not path.is_file():
-            problems.append(Problem(filename, "file", f"missing file {path}"))
-            return []
-        raw = _read_yaml(path, problems)
-        return [] if raw is None else parse_entries(raw, key, model, filename, problems)
-
-    nodes = entries("nodes.yaml", "nodes", NodeSpec)
-    forms = entries("forms.yaml", "forms", FormSpec)
-    feedback = entries("feedback.yaml", "feedback", FeedbackSpec)
-    routing = entries("routing.yaml", "routing", RoutingSpec)
-    interactions = entries("interactions.yaml", "interactions", InteractionSpec)
-    scenarios = entries("scenarios.yaml", "scenarios", Scenario)
-    seeds = entries("seed_index.yaml", "seeds", SeedIndexEntry)
-    cmoc_pairs, manifests, proposed, files = _load_cmoc_files(root, problems)
+    read = _Reader(root)
+    nodes = read.entries(NODES_FILE, "nodes", NodeSpec)
+    forms = read.entries("forms.yaml", "forms", FormSpec)
+    feedback = read.entries("feedback.yaml", "feedback", FeedbackSpec)
+    routing = read.entries("routing.yaml", "routing", RoutingSpec)
+    interactions = read.entries("interactions.yaml", "interactions", InteractionSpec)
+    scenarios = read.entries("scenarios.yaml", "scenarios", Scenario)
+    seeds = read.entries("seed_index.yaml", "seeds", SeedIndexEntry)
+    cmoc_pairs, manifests, proposed, files = read.cmoc_files()
 
     node_map: dict[str, NodeSpec] = {}
     for n in sorted(nodes, key=lambda n: n.order):
         if n.id in node_map:
-            problems.append(Problem("nodes.yaml", f"id={n.id}", "duplicate node id"))
+            read._root_cause(Problem(NODES_FILE, f"id={n.id}", "duplicate node id"))
         node_map[n.id] = n
     cmoc_map = {rec.id: rec for _, rec in cmoc_pairs}
     forward, backward = derive_edges(node_map, cmoc_map.values(), feedback, routing)
@@ -209,8 +173,10 @@ def load_theory(root: Path | str | None = None, *, check: bool = True) -> Theory
         edges=forward,
         feedback_edges=backward,
     )
+    if check and read.root_causes:
+        raise TheoryError(read.root_causes)
     if check:
-        problems.extend(validate_theory(theory))
+        problems = [*read.problems, *validate_theory(theory)]
         if problems:
             raise TheoryError(problems)
     return theory

@@ -11,11 +11,10 @@ from collections import Counter
 from collections.abc import Iterator
 from itertools import pairwise
 
-import networkx as nx
-
 from bayescollab.errors import Problem
+from bayescollab.theory.core import Theory
 from bayescollab.theory.edges import link_sign
-from bayescollab.theory.load import Theory
+from bayescollab.theory.graph import find_cycle
 from bayescollab.theory.schema import SeedRef
 from bayescollab.theory.vocabulary import CONTRACT, ORDINAL_SCALES
 
@@ -180,11 +179,8 @@ def _check_proposed_nodes(t: Theory) -> Iterator[Problem]:
 
 
 def _check_structure(t: Theory) -> Iterator[Problem]:
-    graph = nx.DiGraph()
-    graph.add_nodes_from(t.nodes)
-    graph.add_edges_from(e.key for e in t.edges)
-    if not nx.is_directed_acyclic_graph(graph):
-        cycle = nx.find_cycle(graph)
+    cycle = find_cycle(t.parent_map)
+    if cycle is not None:
         yield Problem("nodes.yaml", "order", f"the static network has a cycle: {cycle}")
     for node, degree in Counter(e.child for e in t.edges).items():
         if degree > MAX_PARENTS:

@@ -116,6 +116,68 @@ def break_priors(models: Path, priors: Path) -> tuple[str, str]:
     return "priors/evidence_grades.yaml [grades.A.sd]", "greater than 0"
 
 
+def _edit_csv(path: Path, change: Callable[[list[dict]], None], rename: dict | None = None) -> None:
+    import csv
+
+    with path.open(encoding="utf-8", newline="") as handle:
+        reader = csv.DictReader(handle)
+        header = list(reader.fieldnames or [])
+        rows = list(reader)
+    change(rows)
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([(rename or {}).get(c, c) for c in header])
+        writer.writerows([row[c] for c in header] for row in rows)
+
+
+def break_lever_node(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_yaml(models / "levers.yaml", lambda d: d["levers"][0].update(node="formalisaton"))
+    return "levers.yaml [node=formalisaton]", "unknown context node 'formalisaton'; valid choices"
+
+
+def break_lever_state(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_yaml(models / "levers.yaml", lambda d: d["levers"][0].update(do=["binding", "iron_clad"]))
+    return "levers.yaml [node=formalisation]", "'iron_clad'; valid choices (closest first): "
+
+
+def break_lever_file_deleted(models: Path, priors: Path) -> tuple[str, str]:
+    (models / "levers.yaml").unlink()
+    return "levers.yaml [file]", "missing file"
+
+
+def break_instrument_node(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_csv(models / "instrument.csv", lambda rows: rows[1].update(node="mandatd"))
+    return "instrument.csv [line 3, item_id=mandated_1]", "unknown node 'mandatd'; the item must measure"
+
+
+def break_instrument_scale(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_csv(models / "instrument.csv", lambda rows: rows[1].update(scale="likert7"))
+    return "instrument.csv [line 3, item_id=mandated_1]", "unknown scale 'likert7'; expected one of likert5"
+
+
+def break_instrument_header(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_csv(models / "instrument.csv", lambda rows: None, rename={"wording": "question"})
+    return "instrument.csv [header]", "missing columns ['wording']; unknown columns ['question']; expected"
+
+
+def break_measurement_negative(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_yaml(priors / "measurement.yaml", lambda d: d["discrimination"]["likert5"].update(median=-2.0))
+    return "priors/measurement.yaml [discrimination.likert5]", "median -2.0, sd_log 0.5; expected both > 0"
+
+
+def break_nodes_yaml_typo(models: Path, priors: Path) -> tuple[str, str]:
+    path = models / "nodes.yaml"
+    text = path.read_text()
+    assert "- {id: trust, " in text
+    path.write_text(text.replace("- {id: trust, ", "- {id: trust: ", 1))
+    return "nodes.yaml [line", "not valid YAML"
+
+
+def break_nodes_yaml_empty(models: Path, priors: Path) -> tuple[str, str]:
+    (models / "nodes.yaml").write_text("")
+    return "nodes.yaml [file]", "file is empty; expected a mapping with a list under 'nodes'"
+
+
 BREAKERS = [
     break_unknown_node,
     break_unknown_state,
@@ -125,7 +187,19 @@ BREAKERS = [
     break_state_order,
     break_yaml_syntax,
     break_priors,
+    break_lever_node,
+    break_lever_state,
+    break_lever_file_deleted,
+    break_instrument_node,
+    break_instrument_scale,
+    break_instrument_header,
+    break_measurement_negative,
+    break_nodes_yaml_typo,
+    break_nodes_yaml_empty,
 ]
+
+#: breakers whose fault is a root cause: validate reports it first and stops
+ROOT_CAUSES = [break_nodes_yaml_typo, break_nodes_yaml_empty]
 
 
 @pytest.mark.parametrize("breaker", BREAKERS, ids=lambda f: f.__name__)
@@ -138,6 +212,25 @@ def test_validate_reports_file_entry_and_exit_2(run_cli, model_copy, breaker) ->
     line = next((ln for ln in res.stderr.splitlines() if what in ln), None)
     assert line is not None, res.stderr
     assert where in line, line
+
+
+@pytest.mark.parametrize("breaker", ROOT_CAUSES, ids=lambda f: f.__name__)
+def test_root_cause_comes_first_and_alone(run_cli, model_copy, breaker) -> None:
+    """A broken nodes.yaml used to give ~1,865 cascading problems; now its own fault, first."""
+    models, priors = model_copy
+    where, what = breaker(models, priors)
+    res = run_cli("validate", "--models", str(models), "--priors", str(priors))
+    assert res.returncode == 2
+    listed = [ln for ln in res.stderr.splitlines() if ln.startswith("  - ")]
+    assert listed and where in listed[0] and what in listed[0], res.stderr
+    assert len(listed) == 1, res.stderr
+
+
+def test_unbroken_files_validate(run_cli, model_copy) -> None:
+    models, priors = model_copy
+    res = run_cli("validate", "--models", str(models), "--priors", str(priors))
+    assert res.returncode == 0, res.stderr
+    assert res.stdout.startswith("ok:")
 
 
 def test_query_on_broken_theory_shows_validation_not_traceback(run_cli, model_copy) -> None:

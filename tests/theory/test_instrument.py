@@ -10,7 +10,7 @@ import pytest
 
 import bayescollab.survey as survey
 from bayescollab.errors import InstrumentError, UnknownNameError
-from bayescollab.survey.instrument import (
+from bayescollab.theory.instrument import (
     COLUMNS,
     MATURITY3_LEVELS,
     RESERVED_COLUMNS,
