@@ -42,6 +42,7 @@ from bayescollab.errors import UnknownNameError
 from bayescollab.posterior import posterior_theta
 from bayescollab.results import Distribution, result_attrs
 from bayescollab.setting import Evidence, Setting
+from bayescollab.theory import graph
 from bayescollab.theory.load import Theory, load_theory
 
 if TYPE_CHECKING:
@@ -145,24 +146,12 @@ class Model:
         """``nodes`` and their ancestors in model order, not walking past the parents of ``cut``."""
         for n in (*nodes, *cut):
             check_node(n, self.nodes)
-        seen = self._net.ancestors(list(nodes), frozenset(cut))
-        return [n for n in self.nodes if n in seen]
+        return graph.in_order(self._net.parents, graph.ancestors(self._net.parents, nodes, cut=cut))
 
     def descendants(self, node: str) -> list[str]:
         """Every node downstream of ``node`` (not ``node`` itself), in model order."""
         check_node(node, self.nodes)
-        children: dict[str, list[str]] = {n: [] for n in self.nodes}
-        for n in self.nodes:
-            for p in self._net.parents[n]:
-                children[p].append(n)
-        seen: set[str] = set()
-        stack = list(children[node])
-        while stack:
-            n = stack.pop()
-            if n not in seen:
-                seen.add(n)
-                stack.extend(children[n])
-        return [n for n in self.nodes if n in seen]
+        return graph.in_order(self._net.parents, graph.descendants(self._net.parents, node))
 
     def with_theta(self, theta: np.ndarray) -> Model:
         """A new model with the same theory and CPTs derived from ``theta`` (same planner)."""

@@ -22,6 +22,7 @@ import opt_einsum
 from bayescollab.engine.plan import Plan, Planner, runs_bucket
 from bayescollab.engine.spec import ContractionSpec, execute_path, pair, sum_out, walk_path
 from bayescollab.errors import ImpossibleEvidenceError
+from bayescollab.theory import graph
 
 __all__ = [
     "EVIDENCE_ZERO_ATOL",
@@ -90,16 +91,7 @@ class Network:
 
     def ancestors(self, nodes: Sequence[str], cut: frozenset[str] = frozenset()) -> set[str]:
         """``nodes`` and all their ancestors, not walking into the parents of ``cut`` nodes."""
-        seen: set[str] = set()
-        stack = list(nodes)
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            if n not in cut:
-                stack.extend(self.parents[n])
-        return seen
+        return graph.ancestors(self.parents, nodes, cut=cut)
 
 
 def _one_hot(size: int, index: int) -> np.ndarray:

@@ -26,6 +26,7 @@ from bayescollab._random import RandomSeed
 from bayescollab.model import Model
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.measurement import MeasurementPriors, load_measurement_priors, node_likelihoods
+from bayescollab.theory import graph
 
 TARGET = "collaborative_behaviour"
 OUTCOMES = ("collaborative_behaviour", "collaborative_performance")
@@ -107,11 +108,7 @@ class Assessment:
 
 def favourable_state(model: Model, node: str) -> str:
     """The state of ``node`` that points most towards collaboration (its scores, or its order)."""
-    spec = model.theory.nodes[node]
-    scores = np.asarray(spec.scores if spec.scores is not None else np.linspace(-1, 1, len(spec.states)))
-    if spec.adverse:
-        scores = -scores
-    return spec.states[int(np.argmax(scores))]
+    return graph.favourable_state(model.theory.nodes[node])
 
 
 def reported_nodes(model: Model, measured: Sequence[str]) -> list[str]:
