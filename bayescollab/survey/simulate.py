@@ -116,7 +116,7 @@ class SimulatedSurvey:
 
     def meta(self, *, command: str | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The ``.meta.json`` record: what was drawn, how, and from which θ."""
-        from bayescollab import __version__
+        from bayescollab._version import __version__
 
         cells = self.answers[self.item_ids]
         per_collaboration = self.answers.groupby("collaboration_id", sort=False).size()
@@ -290,6 +290,46 @@ def _answer_codes(
     return codes
 
 
+def _answers_frame(
+    respondent_ids: Sequence[str],
+    collaboration_ids: Sequence[str],
+    organisations: Sequence[str],
+    codes: np.ndarray,
+    blank: np.ndarray,
+    instrument: Instrument,
+) -> pd.DataFrame:
+    """The answers in :func:`read_survey`'s format: indexed by file line, nullable Int64 codes."""
+    answers = pd.DataFrame(
+        {
+            "respondent_id": pd.array(list(respondent_ids), dtype="string"),
+            "collaboration_id": pd.array(list(collaboration_ids), dtype="string"),
+            "organisation": pd.array(list(organisations), dtype="string"),
+            **{
+                item.item_id: pd.arrays.IntegerArray(codes[:, j].copy(), blank[:, j].copy())
+                for j, item in enumerate(instrument)
+            },
+        },
+        index=pd.Index(np.arange(2, len(respondent_ids) + 2, dtype=np.int64), name="line"),
+    )
+    answers.attrs = {"source": None, "items_in_file": list(instrument.item_ids), "synthetic": True}
+    return answers
+
+
+def _truth_frame(
+    collab_ids: Sequence[str], truth_codes: Mapping[str, np.ndarray], states_of: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """One row per collaboration: its id, then every node's true state name, in node order."""
+    return pd.DataFrame(
+        {
+            "collaboration_id": pd.array(list(collab_ids), dtype="string"),
+            **{
+                node: pd.array(np.asarray(states, dtype=object)[truth_codes[node]], dtype="string")
+                for node, states in states_of.items()
+            },
+        }
+    )
+
+
 def simulate_survey(
     model: Model,
     *,
@@ -364,29 +404,9 @@ def simulate_survey(
     measured = {node: truth_codes[node][of_collab] for node in instrument.nodes}
     codes = _answer_codes(instrument, lambdas, measured, answer_rng)
     blank = blank_rng.random(codes.shape) < rate
-    n_resp = len(respondent_ids)
-    answers = pd.DataFrame(
-        {
-            "respondent_id": pd.array(respondent_ids, dtype="string"),
-            "collaboration_id": pd.array([collab_ids[i] for i in of_collab], dtype="string"),
-            "organisation": pd.array(organisations, dtype="string"),
-            **{
-                item.item_id: pd.arrays.IntegerArray(codes[:, j].copy(), blank[:, j].copy())
-                for j, item in enumerate(instrument)
-            },
-        },
-        index=pd.Index(np.arange(2, n_resp + 2, dtype=np.int64), name="line"),
-    )
-    answers.attrs = {"source": None, "items_in_file": list(instrument.item_ids), "synthetic": True}
-    truth = pd.DataFrame(
-        {
-            "collaboration_id": pd.array(collab_ids, dtype="string"),
-            **{
-                node: pd.array(np.asarray(states_of[node], dtype=object)[truth_codes[node]], dtype="string")
-                for node in model.nodes
-            },
-        }
-    )
+    respondents_of = [collab_ids[i] for i in of_collab]
+    answers = _answers_frame(respondent_ids, respondents_of, organisations, codes, blank, instrument)
+    truth = _truth_frame(collab_ids, truth_codes, states_of)
     prior_mean = model.theta_spec.prior_mean()
     return SimulatedSurvey(
         answers=answers,
