@@ -374,11 +374,14 @@ class Model:
             )
         return theta
 
-    def draw_network(self, theta: np.ndarray, nodes: Sequence[str] | None = None) -> Network:
+    def draw_network(
+        self, theta: np.ndarray, nodes: Sequence[str] | None = None, *, plan_runs: int | None = None
+    ) -> Network:
         """A network whose CPTs carry a leading draw axis: one network per row of ``theta``.
 
         Only ``nodes`` get their CPTs derived per draw (default: all); the others repeat the
         model's own tables without copying, which is safe when a query never reaches them.
+        ``plan_runs``: the draw count its plans are searched for (a chunk of a longer run).
         """
         theta = self._check_draws(theta)
         derived = derive_cpts(self.theory, self.theta_spec, theta, nodes=nodes)
@@ -386,7 +389,7 @@ class Model:
             n: derived[n] if n in derived else np.broadcast_to(t, (len(theta), *t.shape))
             for n, t in self.cpts.items()
         }
-        return self._net.with_cpts(cpts, (len(theta),))
+        return self._net.with_cpts(cpts, (len(theta),), plan_runs)
 
     def query_draws(
         self,

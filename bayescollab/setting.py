@@ -132,6 +132,7 @@ class Setting:
             if target is None:
                 raise ValueError(f"state {state!r} is given without a target; expected a target node too")
             check_state(target, state, states_of[target])
+        to_indices(evidence, states_of)  # the caller's own evidence first: types and names (_validate)
         base = vocabulary.scenario(scenario) if scenario is not None else {}
         merged = merge_scenario(scenario, base, evidence)
         ev = to_indices(merged, states_of)
