@@ -40,6 +40,7 @@ __all__ = [
     "check_output_dir",
     "check_output_file",
     "check_run_complete",
+    "noticing_sigint",
     "staging_folder",
 ]
 
@@ -106,14 +107,14 @@ def check_output_file(
         be created or written into.
     """
     path = Path(path)
-    if suffixes is not None and path.suffix.lower() not in suffixes:
-        shown = repr(path.suffix) if path.suffix else "no suffix"
-        raise OutputError(f"{option} {path} has {shown}; expected {' or '.join(suffixes)}")
+    example = "out" + (suffixes[0] if suffixes else path.suffix)
     for target in (path, *companions):
         if target.is_dir():
-            raise OutputError(
-                f"{option} {target} is a folder; expected a file name, e.g. {target / ('out' + path.suffix)}"
-            )
+            raise OutputError(f"{option} {target} is a folder; expected a file name, e.g. {target / example}")
+    if suffixes is not None and path.suffix.lower() not in suffixes:
+        shown = f"suffix {path.suffix!r}" if path.suffix else "no suffix"
+        raise OutputError(f"{option} {path} has {shown}; expected {' or '.join(suffixes)}")
+    for target in (path, *companions):
         if target.exists() and not force:
             raise OutputError(f"{option} {target} already exists; {_FORCE_HINT} (nothing was written)")
     _check_can_create(path.parent, option, path)
@@ -163,6 +164,34 @@ def _sigint_deferred() -> Iterator[None]:
         signal.signal(signal.SIGINT, previous)
         if caught:
             raise KeyboardInterrupt
+
+
+@contextlib.contextmanager
+def noticing_sigint() -> Iterator[list[bool]]:
+    """Record a Ctrl-C that a library swallows (PyMC stops sampling and returns the draws so far).
+
+    Yields a list that holds ``True`` once SIGINT arrived; the signal still reaches the previous
+    handler, so the library stops as it would. The caller then refuses to save a cut-short run.
+    """
+    seen: list[bool] = []
+    try:
+        previous = signal.getsignal(signal.SIGINT)
+
+        def handler(signum: int, frame: Any) -> None:
+            seen.append(True)
+            if callable(previous):
+                previous(signum, frame)
+            else:
+                raise KeyboardInterrupt
+
+        signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        yield seen
+        return
+    try:
+        yield seen
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 class OutputSet:

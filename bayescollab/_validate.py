@@ -91,3 +91,12 @@ def parse_assignments(items: Iterable[str], option: str) -> dict[str, str]:
             raise ValueError(f"{option} gives {node!r} twice ({out[node]!r} and {state!r})")
         out[node] = state
     return out
+
+
+def check_count(value: object, option: str, minimum: int = 0) -> int:
+    """A count or seed option: an integer (not a bool) of at least ``minimum``; names the option."""
+    if isinstance(value, bool) or not isinstance(value, int | np.integer):
+        raise TypeError(f"{option} is {value!r} ({type(value).__name__}); expected an integer >= {minimum}")
+    if value < minimum:
+        raise ValueError(f"{option} is {value}; expected an integer >= {minimum}")
+    return int(value)

@@ -45,7 +45,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 ForceOpt = Annotated[
     bool, typer.Option("--force", help="Replace existing output files (refused without it).")
 ]
-SeedOpt = Annotated[int | None, typer.Option("--seed", min=0, help="Seed, an integer >= 0.")]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed, an integer >= 0.")]
 #: the files of one ``learn`` run; the folder also gets manifest.json (written last)
 LEARN_FILES = ("posterior.nc", "summary.csv", "diagnostics.json", "ppc.csv", "ppc.png")
 PICTURE_SUFFIXES = (".png", ".svg")
@@ -75,6 +75,15 @@ def _friendly_errors(func: F) -> F:
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_counts(*options: tuple[str, int | None, int]) -> None:
+    """Refuse a negative (or too small) count or seed before any work, naming the option."""
+    from bayescollab._validate import check_count
+
+    for option, value, minimum in options:
+        if value is not None:
+            check_count(value, option, minimum)
 
 
 def _load(models: Path | None, priors: Path | None):
@@ -184,15 +193,16 @@ def explain(
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
     max_chains: Annotated[
-        int, typer.Option("--max-chains", min=0, help="CMOC chains to show per evidence item (>= 0).")
+        int, typer.Option("--max-chains", help="CMOC chains to show per evidence item (>= 0).")
     ] = 3,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """How much each piece of evidence moves TARGET, and the CMOC chains that carry it."""
-    from bayescollab._validate import parse_assignments
+    from bayescollab._validate import check_count, parse_assignments
     from bayescollab.explain import explain as run_explain
 
+    check_count(max_chains, "--max-chains")
     model = _load(models, priors)
     evidence = _evidence(model, given, scenario)
     n_items = len(evidence) + len(do or [])
@@ -318,10 +328,10 @@ def assess(
     given: GivenOpt = None,
     draws: Annotated[
         int,
-        typer.Option("--draws", min=0, help="Add 90% credible intervals from N prior θ draws (slow)."),
+        typer.Option("--draws", help="Add 90% credible intervals from N prior θ draws (slow)."),
     ] = 0,
     seed: SeedOpt = None,
-    top: Annotated[int, typer.Option("--top", min=0, help="Bottlenecks to print (>= 0).")] = 5,
+    top: Annotated[int, typer.Option("--top", help="Bottlenecks to print (>= 0).")] = 5,
     as_json: JsonOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
@@ -334,6 +344,7 @@ def assess(
     from bayescollab._validate import parse_assignments
     from bayescollab.survey.assess import assess as run_assess
 
+    _check_counts(("--draws", draws, 0), ("--seed", seed, 0), ("--top", top, 0))
     model = _load(models, priors)
     results = run_assess(
         model,
@@ -394,7 +405,7 @@ def simulate(
         Path, typer.Option("--output", "-o", help="FILE.csv; FILE.truth.csv and FILE.meta.json go beside it.")
     ],
     seed: Annotated[
-        int | None, typer.Option("--seed", min=0, help="Seed >= 0 (default: fresh, recorded in meta).")
+        int | None, typer.Option("--seed", help="Seed >= 0 (default: fresh, recorded in meta).")
     ] = None,
     blank_rate: Annotated[
         float, typer.Option("--blank-rate", help="Chance that each answer is left blank, 0 <= F < 1.")
@@ -426,6 +437,7 @@ def simulate(
     )
 
     # refuse bad arguments and unsafe destinations before the model is built
+    _check_counts(("--seed", seed, 0))
     check_simulation_arguments(collaborations, respondents, blank_rate)
     given_states = parse_assignments(given or [], "--given")
     do_states = parse_assignments(do or [], "--do")
@@ -506,16 +518,25 @@ def learn(
     """
     import warnings
 
-    from bayescollab._output import check_output_dir
+    from bayescollab._output import check_output_dir, noticing_sigint
     from bayescollab.survey.learn import learn as run_learn
 
+    _check_counts(("--draws", draws, 1), ("--tune", tune, 0), ("--chains", chains, 1), ("--seed", seed, 0))
     check_output_dir(out, results=LEARN_FILES, force=force, option="--out")
     model = _load(models, priors)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, noticing_sigint() as interrupted:
         warnings.simplefilter("always", UserWarning)
         result = run_learn(
             model, survey, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=not as_json
         )
+    kept = int(result.idata.posterior.sizes["draw"])
+    if interrupted or kept != draws:  # PyMC returns the draws so far on Ctrl-C
+        typer.echo(
+            f"error: sampling was interrupted after {kept} of {draws} draws per chain; "
+            f"nothing was written to {out}",
+            err=True,
+        )
+        raise typer.Exit(code=130)
     report = _write_learn_run(result, out, {"survey": str(survey), "out": str(out), **result.to_dict()})
     for w in caught:
         if "diagnostics failed" in str(w.message):
@@ -572,7 +593,7 @@ def sensitivity(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the three-panel figure here (.png or .svg).")
     ] = None,
-    top: Annotated[int, typer.Option("--top", help="Rows per section.", min=1)] = 8,
+    top: Annotated[int, typer.Option("--top", help="Rows per section (>= 1).")] = 8,
     as_json: JsonOpt = False,
     force: ForceOpt = False,
     models: ModelsOpt = None,
@@ -583,6 +604,7 @@ def sensitivity(
     from bayescollab._validate import parse_assignments
     from bayescollab.sensitivity.report import sensitivity_report
 
+    _check_counts(("--top", top, 1))
     if plot is not None:
         check_output_file(plot, force=force, option="--plot", suffixes=PICTURE_SUFFIXES)
     model = _load(models, priors)
