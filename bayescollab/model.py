@@ -186,7 +186,7 @@ class Model:
         virtual_evidence: VirtualEvidence | None,
     ) -> tuple[dict[str, int], dict[str, int], dict[str, np.ndarray]]:
         ev = to_indices(evidence, self._states)
-        dos = to_indices(do, self._states)
+        dos = to_indices(do, self._states, argument="do")
         virt = to_likelihoods(virtual_evidence, self._states)
         check_disjoint(evidence=ev, do=dos, virtual_evidence=virt)
         return ev, dos, virt
@@ -200,7 +200,7 @@ class Model:
         virtual_evidence: VirtualEvidence | None = None,
     ) -> Distribution:
         """P(target | evidence, do(...), virtual evidence) as a mapping state -> probability."""
-        check_node(target, self.nodes)
+        check_node(target, self.nodes, argument="target")
         ev, dos, virt = self._prepare(evidence, do, virtual_evidence)
         probs = query_joint(self._net, [target], evidence=ev, do=dos, virtual_evidence=virt)
         return Distribution(
