@@ -83,6 +83,8 @@ def _decode(raw: bytes, source: str) -> str:
     def fail(line: int | None, column: str | None, message: str, value: str | None = None) -> SurveyError:
         return SurveyError(source, [SurveyProblem(line, column, message, value)])
 
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise fail(None, None, f"the file is UTF-32 text; expected UTF-8: {_SAVE_AS}")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise fail(None, None, f"the file is UTF-16 text; expected UTF-8: {_SAVE_AS}")
     if raw.startswith(b"PK\x03\x04"):
