@@ -199,10 +199,10 @@ def explain(
     priors: PriorsOpt = None,
 ) -> None:
     """How much each piece of evidence moves TARGET, and the CMOC chains that carry it."""
-    from bayescollab._validate import check_count, parse_assignments
+    _check_counts(("--max-chains", max_chains, 0))
+    from bayescollab._validate import parse_assignments
     from bayescollab.explain import explain as run_explain
 
-    check_count(max_chains, "--max-chains")
     model = _load(models, priors)
     evidence = _evidence(model, given, scenario)
     n_items = len(evidence) + len(do or [])
@@ -229,9 +229,10 @@ def draw(
 ) -> None:
     """Draw the causal web by life-cycle stage (contexts: green boxes; mechanisms: blue ellipses)."""
     from bayescollab._output import atomic_path, check_output_file
-    from bayescollab.viz import draw_causal_web
 
     check_output_file(output, force=force, option="--output", suffixes=PICTURE_SUFFIXES)
+    from bayescollab.viz import draw_causal_web
+
     model = _load(models, priors)
     evidence = _evidence(model, given, scenario)
 
@@ -258,11 +259,12 @@ def export(
 ) -> None:
     """Write the network as BIF or XMLBIF (readable by pgmpy, pyAgrum and others)."""
     from bayescollab._output import atomic_path, check_output_file
-    from bayescollab.pgmpy_bridge import export_network
 
     if fmt not in EXPORT_SUFFIXES:
         _fail(f"unknown format {fmt!r}; expected one of: bif, xmlbif")
     check_output_file(output, force=force, option=f"--format {fmt} --output", suffixes=EXPORT_SUFFIXES[fmt])
+    from bayescollab.pgmpy_bridge import export_network
+
     model = _load(models, priors)
     with atomic_path(output) as staged:
         export_network(model, staged, fmt)  # type: ignore[arg-type]
@@ -341,10 +343,10 @@ def assess(
     With --json the top-level fields are those of the file's first collaboration (by id);
     every collaboration is listed under "collaborations".
     """
+    _check_counts(("--draws", draws, 0), ("--seed", seed, 0), ("--top", top, 0))
     from bayescollab._validate import parse_assignments
     from bayescollab.survey.assess import assess as run_assess
 
-    _check_counts(("--draws", draws, 0), ("--seed", seed, 0), ("--top", top, 0))
     model = _load(models, priors)
     results = run_assess(
         model,
@@ -519,10 +521,11 @@ def learn(
     import warnings
 
     from bayescollab._output import check_output_dir, noticing_sigint
-    from bayescollab.survey.learn import learn as run_learn
 
     _check_counts(("--draws", draws, 1), ("--tune", tune, 0), ("--chains", chains, 1), ("--seed", seed, 0))
     check_output_dir(out, results=LEARN_FILES, force=force, option="--out")
+    from bayescollab.survey.learn import learn as run_learn
+
     model = _load(models, priors)
     with warnings.catch_warnings(record=True) as caught, noticing_sigint() as interrupted:
         warnings.simplefilter("always", UserWarning)
@@ -601,12 +604,13 @@ def sensitivity(
 ) -> None:
     """Context tornado, lever ranking (002 Table 10 actions) and value of information, in one report."""
     from bayescollab._output import atomic_path, check_output_file
-    from bayescollab._validate import parse_assignments
-    from bayescollab.sensitivity.report import sensitivity_report
 
     _check_counts(("--top", top, 1))
     if plot is not None:
         check_output_file(plot, force=force, option="--plot", suffixes=PICTURE_SUFFIXES)
+    from bayescollab._validate import parse_assignments
+    from bayescollab.sensitivity.report import sensitivity_report
+
     model = _load(models, priors)
     report = sensitivity_report(
         model,
@@ -642,9 +646,10 @@ def demo(
 ) -> None:
     """The main job: the headline scenario beside voluntary buddying, and the causal web."""
     from bayescollab._output import atomic_path, check_output_file
-    from bayescollab.viz import draw_causal_web
 
     check_output_file(output, force=force, option="--output", suffixes=PICTURE_SUFFIXES)
+    from bayescollab.viz import draw_causal_web
+
     model = _load(models, priors)
     target = "collaborative_behaviour"
     typer.echo(f"bayescollab: {len(model.nodes)} nodes, {len(model.theory.cmocs)} CMOC records\n")
