@@ -235,7 +235,7 @@ class Model:
             if evidence or do or virtual_evidence:
                 raise ValueError("give a Setting or evidence/do/virtual_evidence, not both")
             return target
-        check_node(target, self.nodes)
+        check_node(target, self.nodes, argument="target")
         return self.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
 
     def _distribution(
