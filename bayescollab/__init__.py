@@ -3,21 +3,35 @@ healthcare (Aunger, Millar, Greenhalgh et al.) as a queryable discrete Bayesian 
 
 from __future__ import annotations
 
+import importlib
 import logging
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from bayescollab._version import __version__
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())
 
-from bayescollab.errors import (  # noqa: E402
-    CPTError,
-    ImpossibleEvidenceError,
-    TheoryError,
-    UnknownNameError,
-)
-from bayescollab.explain import Explanation, explain  # noqa: E402
-from bayescollab.model import Distribution, Model, load_model  # noqa: E402
-from bayescollab.theory.load import Theory, load_theory  # noqa: E402
+if TYPE_CHECKING:
+    from bayescollab.errors import CPTError, ImpossibleEvidenceError, TheoryError, UnknownNameError
+    from bayescollab.explain import Explanation, explain
+    from bayescollab.model import Distribution, Model, load_model
+    from bayescollab.theory.load import Theory, load_theory
+
+#: public name -> module; imported on first use, so `bayescollab --help` or a refused option does not
+#: pay for xarray, pandas and the engine (about 2 s) before it can answer
+_LAZY = {
+    "CPTError": "bayescollab.errors",
+    "ImpossibleEvidenceError": "bayescollab.errors",
+    "TheoryError": "bayescollab.errors",
+    "UnknownNameError": "bayescollab.errors",
+    "Explanation": "bayescollab.explain",
+    "explain": "bayescollab.explain",
+    "Distribution": "bayescollab.model",
+    "Model": "bayescollab.model",
+    "load_model": "bayescollab.model",
+    "Theory": "bayescollab.theory.load",
+    "load_theory": "bayescollab.theory.load",
+}
 
 __all__ = [
     "CPTError",
@@ -33,3 +47,16 @@ __all__ = [
     "load_model",
     "load_theory",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'bayescollab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))

@@ -42,6 +42,14 @@ ScenarioOpt = Annotated[
     str | None, typer.Option("--scenario", "-s", help="Named scenario (see `scenarios`).")
 ]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="Replace existing output files (refused without it).")
+]
+SeedOpt = Annotated[int | None, typer.Option("--seed", help="Seed, an integer >= 0.")]
+#: the files of one ``learn`` run; the folder also gets manifest.json (written last)
+LEARN_FILES = ("posterior.nc", "summary.csv", "diagnostics.json", "ppc.csv", "ppc.png")
+PICTURE_SUFFIXES = (".png", ".svg")
+EXPORT_SUFFIXES = {"bif": (".bif",), "xmlbif": (".xml", ".xmlbif", ".bifxml")}
 
 
 def _fail(message: str) -> None:
@@ -58,11 +66,24 @@ def _friendly_errors(func: F) -> F:
             return func(*args, **kwargs)
         except TheoryError as exc:
             _fail(str(exc))
-        except (ValueError, KeyError, FileNotFoundError) as exc:
-            _fail(str(exc).strip("'\""))
+        except KeyError as exc:  # str(KeyError) adds quotes around the message
+            _fail(str(exc.args[0]) if exc.args else repr(exc))
+        except (ValueError, TypeError) as exc:
+            _fail(str(exc))
+        except OSError as exc:
+            _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
         return None
 
     return wrapper  # type: ignore[return-value]
+
+
+def _check_counts(*options: tuple[str, int | None, int]) -> None:
+    """Refuse a negative (or too small) count or seed before any work, naming the option."""
+    from bayescollab._validate import check_count
+
+    for option, value, minimum in options:
+        if value is not None:
+            check_count(value, option, minimum)
 
 
 def _load(models: Path | None, priors: Path | None):
@@ -165,11 +186,14 @@ def explain(
     do: DoOpt = None,
     scenario: ScenarioOpt = None,
     as_json: JsonOpt = False,
-    max_chains: Annotated[int, typer.Option(help="CMOC chains to show per evidence item.")] = 3,
+    max_chains: Annotated[
+        int, typer.Option("--max-chains", help="CMOC chains to show per evidence item (>= 0).")
+    ] = 3,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """How much each piece of evidence moves TARGET, and the CMOC chains that carry it."""
+    _check_counts(("--max-chains", max_chains, 0))
     from bayescollab._validate import parse_assignments
     from bayescollab.explain import explain as run_explain
 
@@ -193,14 +217,16 @@ def draw(
     output: Annotated[Path, typer.Option("--output", "-o", help="FILE.png or FILE.svg")],
     given: GivenOpt = None,
     scenario: ScenarioOpt = None,
+    force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """Draw the causal web by life-cycle stage (contexts: green boxes; mechanisms: blue ellipses)."""
+    from bayescollab._output import atomic_path, check_output_file
+
+    check_output_file(output, force=force, option="--output", suffixes=PICTURE_SUFFIXES)
     from bayescollab.viz import draw_causal_web
 
-    if output.suffix.lower() not in (".png", ".svg"):
-        _fail(f"output must end in .png or .svg; got {output.name!r}")
     model = _load(models, priors)
     evidence = _evidence(model, given, scenario)
 
@@ -209,25 +235,34 @@ def draw(
         if i + 1 == n:
             typer.echo("", err=True)
 
-    path = draw_causal_web(model, output, evidence=evidence or None, progress=progress)
-    typer.echo(f"wrote {path}")
+    with atomic_path(output) as staged:
+        draw_causal_web(model, staged, evidence=evidence or None, progress=progress)
+    typer.echo(f"wrote {output}")
 
 
 @app.command()
 @_friendly_errors
 def export(
     fmt: Annotated[str, typer.Option("--format", "-f", help="bif or xmlbif")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="File to write.")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="File to write: .bif, or .xml / .xmlbif / .bifxml.")
+    ],
+    force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """Write the network as BIF or XMLBIF (readable by pgmpy, pyAgrum and others)."""
+    from bayescollab._output import atomic_path, check_output_file
+
+    if fmt not in EXPORT_SUFFIXES:
+        _fail(f"unknown format {fmt!r}; expected one of: bif, xmlbif")
+    check_output_file(output, force=force, option=f"--format {fmt} --output", suffixes=EXPORT_SUFFIXES[fmt])
     from bayescollab.pgmpy_bridge import export_network
 
-    if fmt not in ("bif", "xmlbif"):
-        _fail(f"unknown format {fmt!r}; expected one of: bif, xmlbif")
-    path = export_network(_load(models, priors), output, fmt)  # type: ignore[arg-type]
-    typer.echo(f"wrote {path}")
+    model = _load(models, priors)
+    with atomic_path(output) as staged:
+        export_network(model, staged, fmt)  # type: ignore[arg-type]
+    typer.echo(f"wrote {output}")
 
 
 InstrumentOpt = Annotated[
@@ -288,10 +323,11 @@ def assess(
     survey: Annotated[Path, typer.Argument(help="Survey CSV (see `bayescollab instrument --csv-template`).")],
     given: GivenOpt = None,
     draws: Annotated[
-        int, typer.Option("--draws", help="Add 90% credible intervals from N prior θ draws (slow).")
+        int,
+        typer.Option("--draws", help="Add 90% credible intervals from N prior θ draws (slow)."),
     ] = 0,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for --draws.")] = None,
-    top: Annotated[int, typer.Option("--top", help="Bottlenecks to print.")] = 5,
+    seed: SeedOpt = None,
+    top: Annotated[int, typer.Option("--top", help="Bottlenecks to print (>= 0).")] = 5,
     as_json: JsonOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
@@ -301,6 +337,7 @@ def assess(
     With --json the top-level fields are those of the file's first collaboration (by id);
     every collaboration is listed under "collaborations".
     """
+    _check_counts(("--draws", draws, 0), ("--seed", seed, 0), ("--top", top, 0))
     from bayescollab._validate import parse_assignments
     from bayescollab.survey.assess import assess as run_assess
 
@@ -364,7 +401,7 @@ def simulate(
         Path, typer.Option("--output", "-o", help="FILE.csv; FILE.truth.csv and FILE.meta.json go beside it.")
     ],
     seed: Annotated[
-        int | None, typer.Option("--seed", help="Seed (default: fresh, recorded in meta).")
+        int | None, typer.Option("--seed", help="Seed >= 0 (default: fresh, recorded in meta).")
     ] = None,
     blank_rate: Annotated[
         float, typer.Option("--blank-rate", help="Chance that each answer is left blank, 0 <= F < 1.")
@@ -372,6 +409,7 @@ def simulate(
     given: GivenOpt = None,
     do: DoOpt = None,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
     instrument_file: InstrumentOpt = None,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
@@ -384,16 +422,24 @@ def simulate(
     """
     import shlex
 
+    from bayescollab._output import OutputSet, check_output_file, staging_folder
     from bayescollab._validate import parse_assignments
     from bayescollab.survey.instrument import load_instrument
-    from bayescollab.survey.simulate import check_simulation_arguments, simulate_survey, write_simulation
+    from bayescollab.survey.simulate import (
+        check_simulation_arguments,
+        simulate_survey,
+        simulation_paths,
+        write_simulation,
+    )
 
-    # refuse bad arguments before the model is built
+    # refuse bad arguments and unsafe destinations before the model is built
+    _check_counts(("--seed", seed, 0))
     check_simulation_arguments(collaborations, respondents, blank_rate)
     given_states = parse_assignments(given or [], "--given")
     do_states = parse_assignments(do or [], "--do")
-    if output.suffix.lower() != ".csv":
-        _fail(f"--output must end in .csv; got {output.name!r}")
+    check_output_file(output, force=force, option="--output", suffixes=(".csv",))
+    targets = simulation_paths(output)
+    check_output_file(output, force=force, option="--output", companions=[targets["truth"], targets["meta"]])
     model = _load(models, priors)
     sim = simulate_survey(
         model,
@@ -406,7 +452,12 @@ def simulate(
         instrument=load_instrument(instrument_file, theory=model.theory),
     )
     command = shlex.join(["bayescollab", *sys.argv[1:]])
-    paths = write_simulation(sim, output, command=command)
+    # the three files appear together or not at all: written in a staging folder, renamed at the end
+    with staging_folder(output.parent) as staging, OutputSet() as files:
+        written = write_simulation(sim, staging / output.name, command=command)
+        for key, path in written.items():
+            files.adopt(path, targets[key])
+    paths = targets
     meta = sim.meta()
     if as_json:
         out = {
@@ -448,8 +499,9 @@ def learn(
     draws: Annotated[int, typer.Option("--draws", help="Posterior draws per chain.")] = 1000,
     tune: Annotated[int, typer.Option("--tune", help="Tuning steps per chain.")] = 1000,
     chains: Annotated[int, typer.Option("--chains", help="Independent chains.")] = 4,
-    seed: Annotated[int | None, typer.Option("--seed", help="Seed for the sampler.")] = None,
+    seed: SeedOpt = None,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
@@ -457,29 +509,32 @@ def learn(
 
     Every unobserved node is summed out exactly, so this is slow on surveys that measure the
     densely linked mechanisms (docs/performance.md); progress is shown while sampling.
+    The folder is checked before sampling; existing results are replaced only with --force, and
+    the files are renamed into place together at the end (docs/reliability.md).
     """
     import warnings
 
+    from bayescollab._output import check_output_dir, noticing_sigint
+
+    _check_counts(("--draws", draws, 1), ("--tune", tune, 0), ("--chains", chains, 1), ("--seed", seed, 0))
+    check_output_dir(out, results=LEARN_FILES, force=force, option="--out")
     from bayescollab.survey.learn import learn as run_learn
 
     model = _load(models, priors)
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, noticing_sigint() as interrupted:
         warnings.simplefilter("always", UserWarning)
         result = run_learn(
             model, survey, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=not as_json
         )
-    out.mkdir(parents=True, exist_ok=True)
-    result.idata.to_netcdf(str(out / "posterior.nc"))
-    result.summary.to_csv(out / "summary.csv")
-    report = {"survey": str(survey), "out": str(out), **result.to_dict()}
-    if "posterior_predictive" in result.idata.groups():
-        from bayescollab.survey.predictive import plot_ppc, ppc_table
-
-        ppc = ppc_table(result.idata)
-        ppc.to_csv(out / "ppc.csv", index=False)
-        plot_ppc(ppc).savefig(out / "ppc.png", dpi=120)
-        report["ppc_inside_90"] = float(ppc["inside"].mean())
-    (out / "diagnostics.json").write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    kept = int(result.idata.posterior.sizes["draw"])
+    if interrupted or kept != draws:  # PyMC returns the draws so far on Ctrl-C
+        typer.echo(
+            f"error: sampling was interrupted after {kept} of {draws} draws per chain; "
+            f"nothing was written to {out}",
+            err=True,
+        )
+        raise typer.Exit(code=130)
+    report = _write_learn_run(result, out, {"survey": str(survey), "out": str(out), **result.to_dict()})
     for w in caught:
         if "diagnostics failed" in str(w.message):
             typer.echo(f"warning: {w.message}", err=True)
@@ -499,6 +554,29 @@ def learn(
     typer.echo(f"reload with bayescollab.load_model(posterior={str(out / 'posterior.nc')!r})")
 
 
+def _write_learn_run(result, out: Path, report: dict[str, Any]) -> dict[str, Any]:
+    """Stage every file of the run beside its destination, then rename them in together."""
+    from bayescollab._output import OutputSet
+
+    with OutputSet(run_folder=out, stale=LEARN_FILES) as files:
+        result.idata.to_netcdf(str(files.stage(out / "posterior.nc")))
+        result.summary.to_csv(files.stage(out / "summary.csv"))
+        if "posterior_predictive" in result.idata.groups():
+            import matplotlib.pyplot as plt
+
+            from bayescollab.survey.predictive import plot_ppc, ppc_table
+
+            ppc = ppc_table(result.idata)
+            ppc.to_csv(files.stage(out / "ppc.csv"), index=False)
+            figure = plot_ppc(ppc)
+            figure.savefig(files.stage(out / "ppc.png"), dpi=120)
+            plt.close(figure)
+            report["ppc_inside_90"] = float(ppc["inside"].mean())
+        text = json.dumps(report, indent=2) + "\n"
+        files.stage(out / "diagnostics.json").write_text(text, encoding="utf-8")
+    return report
+
+
 @app.command()
 @_friendly_errors
 def sensitivity(
@@ -512,17 +590,21 @@ def sensitivity(
     plot: Annotated[
         Path | None, typer.Option("--plot", help="Write the three-panel figure here (.png or .svg).")
     ] = None,
-    top: Annotated[int, typer.Option("--top", help="Rows per section.", min=1)] = 8,
+    top: Annotated[int, typer.Option("--top", help="Rows per section (>= 1).")] = 8,
     as_json: JsonOpt = False,
+    force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """Context tornado, lever ranking (002 Table 10 actions) and value of information, in one report."""
+    from bayescollab._output import atomic_path, check_output_file
+
+    _check_counts(("--top", top, 1))
+    if plot is not None:
+        check_output_file(plot, force=force, option="--plot", suffixes=PICTURE_SUFFIXES)
     from bayescollab._validate import parse_assignments
     from bayescollab.sensitivity.report import sensitivity_report
 
-    if plot is not None and plot.suffix.lower() not in {".png", ".svg"}:
-        _fail(f"--plot {plot} has suffix {plot.suffix!r}; expected .png or .svg")
     model = _load(models, priors)
     report = sensitivity_report(
         model,
@@ -533,10 +615,10 @@ def sensitivity(
         do=parse_assignments(do or [], "--do"),
     )
     if plot is not None:
-        plot.parent.mkdir(parents=True, exist_ok=True)
         from bayescollab.plots import report_figure
 
-        report_figure(report, top=top).savefig(plot, dpi=120)
+        with atomic_path(plot) as staged:
+            report_figure(report, top=top).savefig(staged, dpi=120)
     if as_json:
         out = report.to_dict()
         if plot is not None:
@@ -554,10 +636,14 @@ def demo(
     output: Annotated[Path, typer.Option("--output", "-o", help="Picture of the causal web.")] = Path(
         "causal_web.png"
     ),
+    force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
 ) -> None:
     """The main job: the headline scenario beside voluntary buddying, and the causal web."""
+    from bayescollab._output import atomic_path, check_output_file
+
+    check_output_file(output, force=force, option="--output", suffixes=PICTURE_SUFFIXES)
     from bayescollab.viz import draw_causal_web
 
     model = _load(models, priors)
@@ -568,8 +654,9 @@ def demo(
         dist = model.query(target, evidence=s.evidence)
         _print_distribution(dist, title=f"[{name}] {s.description}")
         typer.echo("")
-    path = draw_causal_web(model, output)
-    typer.echo(f"causal web (contexts: green boxes; mechanisms and outcomes: blue ellipses): {path}")
+    with atomic_path(output) as staged:
+        draw_causal_web(model, staged)
+    typer.echo(f"causal web (contexts: green boxes; mechanisms and outcomes: blue ellipses): {output}")
     typer.echo(f"colour it by a scenario with: bayescollab draw -o web.png --scenario {HEADLINE}")
 
 

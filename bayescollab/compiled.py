@@ -50,8 +50,8 @@ from bayescollab.setting import Setting
 __all__ = ["EVIDENCE_ZERO_ATOL", "LOOKUP_MAX_ENTRIES", "CPTGradients", "CompiledQuery"]
 
 #: builds a network whose CPTs carry a leading draw axis, one row of θ per draw, deriving
-#: only the given nodes' CPTs (``Model.draw_network``)
-DrawNetwork = Callable[[np.ndarray, Sequence[str] | None], Network]
+#: only the given nodes' CPTs: ``draw_network(theta, nodes, plan_runs=...)`` (``Model.draw_network``)
+DrawNetwork = Callable[..., Network]
 Arrays = Mapping[str, np.ndarray]
 
 
@@ -130,7 +130,9 @@ class CompiledQuery:
             virtual_evidence={**self._virtual, **(extra or {})},
         )
 
-    def network(self, theta: np.ndarray | None = None, cpts: Arrays | None = None) -> Network:
+    def network(
+        self, theta: np.ndarray | None = None, cpts: Arrays | None = None, *, plan_runs: int | None = None
+    ) -> Network:
         """The network a call runs on: the model's, one at another θ (with a draw axis for
         (D, P)), with ``cpts`` replacing some tables (broadcast over the draws)."""
         net = self._net
@@ -140,7 +142,7 @@ class CompiledQuery:
                 raise ValueError(
                     f"theta has shape {theta.shape}; expected ({self._n_theta},) or (draws, {self._n_theta})"
                 )
-            net = self._draw_network(np.atleast_2d(theta), self.needed)
+            net = self._draw_network(np.atleast_2d(theta), self.needed, plan_runs=plan_runs)
         if cpts:
             replaced = dict(net.cpts)
             for node, table in cpts.items():
@@ -151,7 +153,7 @@ class CompiledQuery:
                         f"the CPT given for {node!r} has shape {table.shape}; expected {expected}"
                     )
                 replaced[node] = np.broadcast_to(table, (*net.draw_shape, *expected))
-            net = net.with_cpts(replaced, net.draw_shape)
+            net = net.with_cpts(replaced, net.draw_shape, net.plan_runs)
         return net
 
     def _cases(self, observed: Arrays | None, likelihoods: Arrays | None) -> tuple[dict, dict]:
@@ -185,8 +187,12 @@ class CompiledQuery:
         length B appears when given). ``cpts``: tables replacing the model's. Raises
         :class:`~bayescollab.errors.ImpossibleEvidenceError` naming the evidence by state.
         """
+        return self._run(self.network(theta, cpts), theta, observed, likelihoods)
+
+    def _run(
+        self, net: Network, theta: np.ndarray | None, observed: Arrays | None, likelihoods: Arrays | None
+    ) -> np.ndarray:
         obs, rows = self._cases(observed, likelihoods)
-        net = self.network(theta, cpts)
         if obs or rows:
             n_cases = len(next(iter({**obs, **rows}.values())))
             fixed = {k: np.broadcast_to(v, (n_cases, len(v))) for k, v in self._virtual.items()}
@@ -250,7 +256,12 @@ class CompiledQuery:
         return run_chunks(
             len(theta),
             chunk,
-            lambda start, stop: self(theta=theta[start:stop], observed=observed, likelihoods=likelihoods),
+            lambda start, stop: self._run(
+                self.network(theta[start:stop], plan_runs=len(theta)),
+                theta[start:stop],
+                observed,
+                likelihoods,
+            ),
             workers=workers,
             progress=progress,
         )

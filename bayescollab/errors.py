@@ -89,3 +89,7 @@ class SurveyError(ValueError):
 
 class PriorsError(ValueError):
     """A file in ``priors/`` is missing or malformed; the message names the file and the entry."""
+
+
+class OutputError(ValueError):
+    """An output path that cannot or must not be written (a folder, existing results, unwritable)."""

@@ -42,6 +42,7 @@ from bayescollab.errors import UnknownNameError
 from bayescollab.posterior import posterior_theta
 from bayescollab.results import Distribution, result_attrs
 from bayescollab.setting import Evidence, Setting
+from bayescollab.theory import graph
 from bayescollab.theory.load import Theory, load_theory
 
 if TYPE_CHECKING:
@@ -145,8 +146,12 @@ class Model:
         """``nodes`` and their ancestors in model order, not walking past the parents of ``cut``."""
         for n in (*nodes, *cut):
             check_node(n, self.nodes)
-        seen = self._net.ancestors(list(nodes), frozenset(cut))
-        return [n for n in self.nodes if n in seen]
+        return graph.in_order(self._net.parents, graph.ancestors(self._net.parents, nodes, cut=cut))
+
+    def descendants(self, node: str) -> list[str]:
+        """Every node downstream of ``node`` (not ``node`` itself), in model order."""
+        check_node(node, self.nodes)
+        return graph.in_order(self._net.parents, graph.descendants(self._net.parents, node))
 
     def with_theta(self, theta: np.ndarray) -> Model:
         """A new model with the same theory and CPTs derived from ``theta`` (same planner)."""
@@ -230,7 +235,7 @@ class Model:
             if evidence or do or virtual_evidence:
                 raise ValueError("give a Setting or evidence/do/virtual_evidence, not both")
             return target
-        check_node(target, self.nodes)
+        check_node(target, self.nodes, argument="target")
         return self.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
 
     def _distribution(
@@ -369,11 +374,14 @@ class Model:
             )
         return theta
 
-    def draw_network(self, theta: np.ndarray, nodes: Sequence[str] | None = None) -> Network:
+    def draw_network(
+        self, theta: np.ndarray, nodes: Sequence[str] | None = None, *, plan_runs: int | None = None
+    ) -> Network:
         """A network whose CPTs carry a leading draw axis: one network per row of ``theta``.
 
         Only ``nodes`` get their CPTs derived per draw (default: all); the others repeat the
         model's own tables without copying, which is safe when a query never reaches them.
+        ``plan_runs``: the draw count its plans are searched for (a chunk of a longer run).
         """
         theta = self._check_draws(theta)
         derived = derive_cpts(self.theory, self.theta_spec, theta, nodes=nodes)
@@ -381,7 +389,7 @@ class Model:
             n: derived[n] if n in derived else np.broadcast_to(t, (len(theta), *t.shape))
             for n, t in self.cpts.items()
         }
-        return self._net.with_cpts(cpts, (len(theta),))
+        return self._net.with_cpts(cpts, (len(theta),), plan_runs)
 
     def query_draws(
         self,

@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from bayescollab import __version__
+from bayescollab._version import __version__
 
 __all__ = ["Distribution", "result_attrs"]
 

@@ -127,15 +127,16 @@ class Setting:
         nodes = vocabulary.nodes
         states_of = {n: vocabulary.states(n) for n in nodes}
         if target is not None:
-            check_node(target, nodes)
+            check_node(target, nodes, argument="target")
         if state is not None:
             if target is None:
                 raise ValueError(f"state {state!r} is given without a target; expected a target node too")
             check_state(target, state, states_of[target])
+        to_indices(evidence, states_of)  # the caller's own evidence first: types and names (_validate)
         base = vocabulary.scenario(scenario) if scenario is not None else {}
         merged = merge_scenario(scenario, base, evidence)
         ev = to_indices(merged, states_of)
-        dos = to_indices(do, states_of)
+        dos = to_indices(do, states_of, argument="do")
         virt = to_likelihoods(likelihoods, states_of)
         check_disjoint(evidence=ev, do=dos, virtual_evidence=virt)
         arrays = {}

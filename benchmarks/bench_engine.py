@@ -35,6 +35,7 @@ import numpy as np
 import bayescollab as bc
 from bayescollab.engine.batch import case_likelihoods, query_cases
 from bayescollab.engine.exact import Network, build_contraction, contract_joint, query_joint
+from bayescollab.engine.sample import forward_sample
 from bayescollab.pgmpy_bridge import export_network
 
 TARGET = "collaborative_behaviour"
@@ -196,33 +197,19 @@ def draws(model: bc.Model, n_draws: int, pgmpy_subset: int) -> dict[str, Any]:
     }
 
 
-def forward_sample(net: Network, n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
-    """Ancestral sampling of ``n`` complete cases from a network without a draw axis."""
-    out: dict[str, np.ndarray] = {}
-    for node in net.order:
-        table = net.cpts[node]
-        cols = table[(slice(None), *[out[p] for p in net.parents[node]])]  # (card, n) or (card,)
-        probs = cols.T if cols.ndim == 2 else np.broadcast_to(cols, (n, table.shape[0]))
-        u = rng.random((n, 1))
-        out[node] = np.minimum((probs.cumsum(axis=1) < u).sum(axis=1), table.shape[0] - 1)
-    return out
-
-
 def loglik(model: bc.Model, n_cases: int, missing: float) -> dict[str, Any]:
-    from bayescollab.engine.pytensor_backend import CaseLogLikelihood
-
     rng = np.random.default_rng(11)
     full = forward_sample(model._net, n_cases, rng)
     observed = {n: np.where(rng.random(n_cases) < missing, -1, full[n]) for n in LOGLIK_NODES}
     rows = case_likelihoods(model._net, observed, {})
-    ll = CaseLogLikelihood(model.theory, model.theta_spec, rows)
+    ll = model.case_log_likelihood(rows)
     chunk = ll.default_chunk()
     compile_s, fn = timed(lambda: ll.compile(chunk))
     theta = model.sample_theta(1, seed=3)[0]
     eval_s, (value, grad) = timed(lambda: fn(theta))  # one evaluation: minutes at full size
     # the numpy engine on a 20-case subset (its unchunked batch would not fit in memory for all)
     sub = {k: v[:20] for k, v in rows.items()}
-    sub_value, _ = CaseLogLikelihood(model.theory, model.theta_spec, sub).compile(chunk)(theta)
+    sub_value, _ = model.case_log_likelihood(sub).compile(chunk)(theta)
     net = model.with_theta(theta)._net
     np_s, (_, mass) = timed(lambda: contract_joint(net, [], virtual_evidence=sub))
     return {

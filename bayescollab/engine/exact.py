@@ -22,6 +22,7 @@ import opt_einsum
 from bayescollab.engine.plan import Plan, Planner, runs_bucket
 from bayescollab.engine.spec import ContractionSpec, execute_path, pair, sum_out, walk_path
 from bayescollab.errors import ImpossibleEvidenceError
+from bayescollab.theory import graph
 
 __all__ = [
     "EVIDENCE_ZERO_ATOL",
@@ -65,6 +66,9 @@ class Network:
     draw_shape: tuple[int, ...] = ()
     planner: Planner = field(default_factory=Planner, compare=False, repr=False)
     states: Mapping[str, Sequence[str]] | None = field(default=None, compare=False, repr=False)
+    #: how many draws the plans of this network are searched for (default: its draw count); a
+    #: chunk of a longer run plans for the whole run, so sizing and running use one plan
+    plan_runs: int | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if len(self.draw_shape) > 1:
@@ -84,22 +88,15 @@ class Network:
             return int(index)
         return self.states[node][int(index)]
 
-    def with_cpts(self, cpts: Mapping[str, np.ndarray], draw_shape: tuple[int, ...] = ()) -> Network:
+    def with_cpts(
+        self, cpts: Mapping[str, np.ndarray], draw_shape: tuple[int, ...] = (), plan_runs: int | None = None
+    ) -> Network:
         """The same structure (and planner, and state names) with other CPTs."""
-        return Network(self.order, self.parents, cpts, draw_shape, self.planner, self.states)
+        return Network(self.order, self.parents, cpts, draw_shape, self.planner, self.states, plan_runs)
 
     def ancestors(self, nodes: Sequence[str], cut: frozenset[str] = frozenset()) -> set[str]:
         """``nodes`` and all their ancestors, not walking into the parents of ``cut`` nodes."""
-        seen: set[str] = set()
-        stack = list(nodes)
-        while stack:
-            n = stack.pop()
-            if n in seen:
-                continue
-            seen.add(n)
-            if n not in cut:
-                stack.extend(self.parents[n])
-        return seen
+        return graph.ancestors(self.parents, nodes, cut=cut)
 
 
 def _one_hot(size: int, index: int) -> np.ndarray:
@@ -157,7 +154,7 @@ def query_spec(
         return None
     output = draw_ix + batch_ix + "".join(symbols[t] for t in targets if t not in clamped)
     expr = ",".join(subscripts) + "->" + output
-    runs = int(np.prod(net.draw_shape)) if draw_ix else 1
+    runs = (net.plan_runs or int(np.prod(net.draw_shape))) if draw_ix else 1
     key = (
         net.signature,
         tuple(targets),

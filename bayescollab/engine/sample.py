@@ -17,23 +17,15 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from bayescollab.engine.exact import Network
+from bayescollab.theory import graph
 
 __all__ = ["forward_sample", "topological_order"]
 
 
 def topological_order(net: Network) -> list[str]:
-    """The network's order, moved only where a node would come before one of its parents."""
-    order: list[str] = []
-    placed: set[str] = set()
-    remaining = list(net.order)
-    while remaining:
-        ready = [n for n in remaining if placed.issuperset(net.parents[n])]
-        if not ready:
-            raise ValueError(f"the network has a cycle among {remaining}")
-        order.extend(ready)
-        placed.update(ready)
-        remaining = [n for n in remaining if n not in placed]
-    return order
+    """The network's order, moved only where a node would come before one of its parents
+    (:func:`bayescollab.theory.graph.topological_order`, in waves)."""
+    return graph.topological_order({n: net.parents[n] for n in net.order})
 
 
 def forward_sample(

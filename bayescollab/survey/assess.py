@@ -22,8 +22,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bayescollab._random import RandomSeed
+from bayescollab.model import Model
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.measurement import MeasurementPriors, load_measurement_priors, node_likelihoods
+from bayescollab.theory import graph
 from bayescollab.theory.vocabulary import TARGET
 
 OUTCOMES = ("collaborative_behaviour", "collaborative_performance")
@@ -103,16 +106,12 @@ class Assessment:
         return out
 
 
-def favourable_state(model: Any, node: str) -> str:
+def favourable_state(model: Model, node: str) -> str:
     """The state of ``node`` that points most towards collaboration (its scores, or its order)."""
-    spec = model.theory.nodes[node]
-    scores = np.asarray(spec.scores if spec.scores is not None else np.linspace(-1, 1, len(spec.states)))
-    if spec.adverse:
-        scores = -scores
-    return spec.states[int(np.argmax(scores))]
+    return graph.favourable_state(model.theory.nodes[node])
 
 
-def reported_nodes(model: Any, measured: Sequence[str]) -> list[str]:
+def reported_nodes(model: Model, measured: Sequence[str]) -> list[str]:
     """Every mechanism, the two collaboration outcomes, and any measured context, in model order."""
     keep = {n for n, s in model.theory.nodes.items() if s.kind == "mechanism"} | set(OUTCOMES) | set(measured)
     return [n for n in model.nodes if n in keep]
@@ -139,14 +138,14 @@ def _distribution(d: Any) -> dict[str, float]:
 
 
 def assess(
-    model: Any,
+    model: Model,
     survey: pd.DataFrame | str | Path,
     *,
     given: Mapping[str, str] | None = None,
     instrument: Instrument | None = None,
     discrimination: Mapping[str, float] | None = None,
     draws: int = 0,
-    seed: Any = None,
+    seed: RandomSeed = None,
     progress: Callable[[str], None] | None = None,
 ) -> list[Assessment]:
     """Assess every collaboration in ``survey``: a CSV path, or the frame
@@ -217,19 +216,19 @@ def assess(
 
 
 def rank_bottlenecks(
-    model: Any,
+    model: Model,
     given: Mapping[str, str],
     evidence: Mapping[str, np.ndarray],
     posterior: Mapping[str, Mapping[str, float]],
 ) -> list[Bottleneck]:
     """Mechanisms upstream of collaborative behaviour, largest gain first (see module docstring)."""
-    upstream = model._net.ancestors([TARGET]) - {TARGET}
+    upstream = set(model.ancestors([TARGET])) - {TARGET}
     out = []
     for node in model.nodes:
         spec = model.theory.nodes[node]
         if node not in upstream or spec.kind != "mechanism" or node in given:
             continue
-        below = _descendants(model, node)
+        below = set(model.descendants(node))
         kept = {n: v for n, v in evidence.items() if n not in below and n != node}
         best = favourable_state(model, node)
         # now: what the answers say about the node itself counts; moved: do() overrides it
@@ -248,18 +247,3 @@ def rank_bottlenecks(
             )
         )
     return sorted(out, key=lambda b: b.gain, reverse=True)
-
-
-def _descendants(model: Any, node: str) -> set[str]:
-    children: dict[str, list[str]] = {n: [] for n in model.nodes}
-    for n in model.nodes:
-        for p in model.parents(n):
-            children[p].append(n)
-    seen: set[str] = set()
-    stack = list(children[node])
-    while stack:
-        n = stack.pop()
-        if n not in seen:
-            seen.add(n)
-            stack.extend(children[n])
-    return seen

@@ -39,6 +39,7 @@ __all__ = ["DEFAULT_COLLABORATION", "answer_lookup", "describe_survey", "read_su
 DEFAULT_COLLABORATION = "default"
 _LIKERT_ALIASES = {"neutral": 2, "neither": 2}
 _NUMBER = re.compile(r"^(\d+)(?:\.0+)?$")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # the line ends csv itself knows
 _FOREIGN_DELIMITERS = {";": "';' (semicolon)", "\t": "a tab", "|": "'|' (pipe)"}
 _SAVE_AS = "save it as comma-separated UTF-8 text (in Excel: 'CSV UTF-8 (Comma delimited)')"
 
@@ -65,27 +66,37 @@ def _expected(item: Item) -> str:
     return f"1-{item.n_options} or {', '.join(words)}, or a blank cell if unanswered"
 
 
+def _utf16_without_bom(raw: bytes) -> str | None:
+    """'little-endian' / 'big-endian' when NUL bytes sit on one side of most characters (ASCII in UTF-16)."""
+    sample = raw[:4096]
+    if len(sample) < 4 or sample.count(0) < len(sample) // 4:
+        return None
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    if odd > 0.8 * len(sample[1::2]) and even < 0.2 * len(sample[0::2]):
+        return "little-endian"
+    if even > 0.8 * len(sample[0::2]) and odd < 0.2 * len(sample[1::2]):
+        return "big-endian"
+    return None
+
+
 def _decode(raw: bytes, source: str) -> str:
     def fail(line: int | None, column: str | None, message: str, value: str | None = None) -> SurveyError:
         return SurveyError(source, [SurveyProblem(line, column, message, value)])
 
+    if raw.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        raise fail(None, None, f"the file is UTF-32 text; expected UTF-8: {_SAVE_AS}")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         raise fail(None, None, f"the file is UTF-16 text; expected UTF-8: {_SAVE_AS}")
     if raw.startswith(b"PK\x03\x04"):
         raise fail(None, None, f"the file looks like an Excel workbook, not CSV text; {_SAVE_AS}")
+    endian = _utf16_without_bom(raw)
+    if endian is not None:
+        message = f"the file is UTF-16 text ({endian}, without a byte-order mark); expected UTF-8"
+        raise fail(None, None, f"{message}: {_SAVE_AS}")
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        line = raw.count(b"\n", 0, exc.start) + 1
-        line_start = raw.rfind(b"\n", 0, exc.start) + 1
-        line_end = raw.find(b"\n", exc.start)
-        row = raw[line_start : line_end if line_end >= 0 else len(raw)].decode("utf-8", "replace")
-        prefix = raw[line_start : exc.start].decode("utf-8", "replace")
-        index = max(len(next(csv.reader([prefix]), [])) - 1, 0)
-        cells = next(csv.reader([row.rstrip("\r")]), [])
-        value = cells[index].strip() if 0 <= index < len(cells) else row.strip()
-        header = next(csv.reader([raw.split(b"\n", 1)[0].decode("utf-8-sig", "replace")]), [])
-        column = header[index].strip() if line > 1 and 0 <= index < len(header) else None
+        line, column, value = _locate_byte(raw, exc.start)
         raise fail(
             line,
             column,
@@ -93,6 +104,32 @@ def _decode(raw: bytes, source: str) -> str:
             f"Windows-1252 or Latin-1); expected UTF-8 text: {_SAVE_AS}",
             value,
         ) from None
+
+
+def _split_cells(text: str) -> list[str]:
+    """One physical line as CSV cells, never raising (a stray quote just stays in the cell)."""
+    try:
+        return next(csv.reader([text.replace("\r", " ").replace("\n", " ")]), [])
+    except csv.Error:  # pragma: no cover - non-strict parsing of one line does not raise
+        return text.split(",")
+
+
+def _locate_byte(raw: bytes, offset: int) -> tuple[int, str | None, str]:
+    """(file line, column name, cell text) of the byte at ``offset``; any line ending (LF, CRLF, CR)."""
+    lines = raw.splitlines(keepends=True) or [raw]
+    start = 0
+    for number, physical in enumerate(lines, start=1):
+        if start + len(physical) > offset or number == len(lines):
+            break
+        start += len(physical)
+    row = physical.rstrip(b"\r\n").decode("utf-8", "replace")
+    prefix = raw[start:offset].decode("utf-8", "replace")
+    index = max(len(_split_cells(prefix)) - 1, 0)
+    cells = _split_cells(row)
+    value = cells[index].strip() if 0 <= index < len(cells) else row.strip()
+    header = _split_cells(lines[0].rstrip(b"\r\n").decode("utf-8-sig", "replace"))
+    column = header[index].strip() if number > 1 and 0 <= index < len(header) else None
+    return number, column, value
 
 
 def _check_header(header: list[str], instrument: Instrument) -> list[SurveyProblem]:
@@ -184,10 +221,13 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
             source, [SurveyProblem(None, None, f"cannot read {path}: {exc.strerror}")]
         ) from None
     text = _decode(raw, source)
-    reader = csv.reader(io.StringIO(text, newline=""))
+    # strict: a quote left open is an error at the end of the file, not a cell that swallows it
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     header: list[str] | None = None
+    start = 1
     try:
         while header is None:
+            start = reader.line_num + 1
             first = next(reader)
             if any(cell.strip() for cell in first):
                 header = [cell.strip() for cell in first]
@@ -201,9 +241,7 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
             ],
         ) from None
     except csv.Error as exc:
-        raise SurveyError(
-            source, [SurveyProblem(reader.line_num, None, f"not readable as CSV: {exc}")]
-        ) from None
+        raise SurveyError(source, [_csv_problem(exc, text, start, reader.line_num, None)]) from None
     header_line = reader.line_num
     problems = _check_header(header, instrument)
     if problems:
@@ -223,7 +261,7 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
         except StopIteration:
             break
         except csv.Error as exc:
-            problems.append(SurveyProblem(start, None, f"not readable as CSV: {exc}"))
+            problems.append(_csv_problem(exc, text, start, reader.line_num, header))
             break
         if not any(cell.strip() for cell in cells):
             continue  # a wholly blank row is not a respondent
@@ -305,6 +343,54 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
     )
     frame.attrs = {"source": str(path), "items_in_file": [item.item_id for _, item in items]}
     return frame
+
+
+def _quote_cell(physical: str) -> int:
+    """Index of the cell whose quote breaks the line: text after a closing quote, or a quote left open."""
+    cell, in_quotes, after_close, k = 0, False, False, 0
+    while k < len(physical):
+        char = physical[k]
+        if in_quotes:
+            if char == '"' and physical[k + 1 : k + 2] == '"':
+                k += 1  # an escaped quote ("") inside a quoted cell
+            elif char == '"':
+                in_quotes, after_close = False, True
+        elif char == ",":
+            cell, after_close = cell + 1, False
+        elif after_close:
+            return cell
+        elif char == '"' and (k == 0 or physical[k - 1] == ","):
+            in_quotes = True
+        k += 1
+    return cell
+
+
+def _csv_problem(exc: csv.Error, text: str, start: int, end: int, header: list[str] | None) -> SurveyProblem:
+    """Say where a row stopped being CSV; an unclosed quote is named with its line and column."""
+    lines = _LINE_BREAK.split(text)
+    unclosed = "unexpected end of data" in str(exc)
+    line = start if unclosed else end
+    physical = lines[line - 1] if 0 < line <= len(lines) else ""
+    index = _quote_cell(physical)
+    cells = _split_cells(physical)
+    column = header[index] if header is not None and 0 <= index < len(header) else None
+    value = cells[index].strip()[:40] if 0 <= index < len(cells) else physical[:40]
+    if unclosed:
+        return SurveyProblem(
+            start,
+            column,
+            f'a quote (") opens the cell "{value}... and is never closed, so lines {start}-{end} would '
+            "read as one cell; expected the quote closed in the same cell (or removed); a quote inside "
+            'a quoted cell is written twice ("")',
+            value,
+        )
+    return SurveyProblem(
+        line,
+        column,
+        f"not readable as CSV ({exc}) in {physical.strip()[:60]!r}; expected a comma right after the "
+        'quote (") that closes a cell',
+        value,
+    )
 
 
 def write_survey(frame: pd.DataFrame, path: Path | str, instrument: Instrument | None = None) -> Path:

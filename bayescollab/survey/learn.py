@@ -29,7 +29,8 @@ import pandas as pd
 
 from bayescollab._random import RandomSeed, get_random_generator, seeds_per_chain
 from bayescollab.elicit.cpt import NUMPY_OPS, ArrayOps, pytensor_ops
-from bayescollab.engine.pytensor_backend import CaseLogLikelihood
+from bayescollab.model import Model
+from bayescollab.posterior import posterior_theta as posterior_theta  # the old import path
 from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.measurement import MeasurementPriors, answer_table, load_measurement_priors
 
@@ -77,7 +78,7 @@ def count_likelihood_rows(
 
 
 def build_learn_model(
-    model: Any,
+    model: Model,
     survey: pd.DataFrame,
     *,
     instrument: Instrument | None = None,
@@ -120,7 +121,7 @@ def build_learn_model(
             dims="item",
         )
         placeholder = {n: np.ones((len(collabs), len(model.states(n)))) for n in nodes}
-        loglik = CaseLogLikelihood(model.theory, spec, placeholder)
+        loglik = model.case_log_likelihood(placeholder)
         rows, log_peak = count_likelihood_rows(counts, instrument, lam, ops)
         per_collab = loglik.graph(theta, rows) + log_peak
         pm.Deterministic("loglik", per_collab, dims="collaboration")
@@ -180,7 +181,7 @@ def diagnose(summary: pd.DataFrame, divergences: int, n_samples: int) -> list[st
 
 
 def learn(
-    model: Any,
+    model: Model,
     survey: pd.DataFrame | str | Path,
     *,
     draws: int = 1000,
@@ -243,7 +244,7 @@ def _thinned(group: Any, n: int) -> Any:
 
 
 def add_predictive(
-    idata: Any, model: Any, survey: pd.DataFrame, instrument: Instrument, n_draws: int, *, seed: RandomSeed
+    idata: Any, model: Model, survey: pd.DataFrame, instrument: Instrument, n_draws: int, *, seed: RandomSeed
 ) -> None:
     """Add observed_data and, from ``n_draws`` draws each, prior and posterior predictive counts."""
     from bayescollab.survey.predictive import counts_dataset, replicate_counts
@@ -268,14 +269,3 @@ def add_predictive(
         reps = {k: v.reshape(*shape, *v.shape[1:]) for k, v in reps.items()}
         data = counts_dataset(reps, collabs, instrument, sample_dims=("chain", "draw"))
         idata.add_groups({target: data.assign_coords(chain=group["chain"].values, draw=group["draw"].values)})
-
-
-def posterior_theta(path: str | Path, *, draws: bool = False) -> np.ndarray:
-    """θ from a saved ``learn`` posterior: the posterior mean, or every draw (chains stacked)."""
-    import arviz as az
-
-    idata = az.from_netcdf(str(path))
-    if "posterior" not in idata.groups() or "theta" not in idata.posterior:
-        raise ValueError(f"{path} has no posterior θ; expected the InferenceData written by learn")
-    stacked = idata.posterior["theta"].stack(sample=("chain", "draw")).transpose("sample", ...).values
-    return stacked if draws else stacked.mean(axis=0)

@@ -15,7 +15,6 @@ the likelihood uses, so observed and replicated data line up one to one in the I
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -23,16 +22,15 @@ import pandas as pd
 import xarray as xr
 
 from bayescollab._random import RandomSeed, get_random_generator
-from bayescollab.elicit.cpt import derive_cpts
+from bayescollab.model import Model
 from bayescollab.survey.instrument import Instrument
 from bayescollab.survey.measurement import answer_table
-from bayescollab.survey.simulate import _forward_sample, _topological_order
 
 __all__ = ["counts_dataset", "plot_ppc", "ppc_table", "replicate_counts"]
 
 
 def replicate_counts(
-    model: Any,
+    model: Model,
     answered: dict[str, np.ndarray],
     instrument: Instrument,
     theta: np.ndarray,
@@ -57,13 +55,10 @@ def replicate_counts(
             "(draws, answered items)"
         )
     rng = get_random_generator(seed)
-    order = _topological_order(model)
     n_collab = len(next(iter(answered.values()))) if answered else 0
     out = {i: np.zeros((len(theta), n_collab, instrument[i].n_options), dtype=np.int64) for i in items}
     for d in range(len(theta)):
-        cpts = derive_cpts(model.theory, model.theta_spec, theta[d])
-        at_draw = SimpleNamespace(cpts=cpts, parents=model.parents)
-        states = _forward_sample(at_draw, order, n_collab, {}, rng)
+        states = model.sample_states(n_collab, seed=rng, theta=theta[d])
         for j, item_id in enumerate(items):
             item = instrument[item_id]
             table = np.asarray(answer_table(item, lam[d, j]), dtype=float)  # (options, node states)

@@ -24,7 +24,8 @@ import numpy as np
 import pandas as pd
 
 from bayescollab._random import get_random_generator
-from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
+from bayescollab.model import Model
+from bayescollab.survey.instrument import RESERVED_COLUMNS, Instrument, load_instrument
 from bayescollab.survey.learn import learn
 from bayescollab.survey.measurement import load_measurement_priors
 from bayescollab.survey.simulate import simulate_survey
@@ -108,7 +109,7 @@ class RecoveryStudy:
         }
 
 
-def _prior_sd(model: Any, items: Sequence[str], instrument: Any) -> np.ndarray:
+def _prior_sd(model: Model, items: Sequence[str], instrument: Instrument) -> np.ndarray:
     """Prior sd of θ (its log-normal noise has the elicited sd too) followed by each item's λ."""
     priors = load_measurement_priors()
     lam_sd = [priors.for_scale(instrument[i].scale).sd() for i in items]
@@ -116,7 +117,7 @@ def _prior_sd(model: Any, items: Sequence[str], instrument: Any) -> np.ndarray:
 
 
 def recovery_run(
-    model: Any,
+    model: Model,
     seed: int,
     *,
     items: Sequence[str] = RECOVERY_ITEMS,
@@ -193,7 +194,7 @@ def recovery_run(
 
 
 def recovery_study(
-    model: Any,
+    model: Model,
     seeds: Sequence[int],
     *,
     threshold: float = 0.8,

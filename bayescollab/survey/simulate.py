@@ -24,7 +24,7 @@ import string
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -33,12 +33,10 @@ from bayescollab._paths import models_dir
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_disjoint, to_indices
 from bayescollab.errors import UnknownNameError
+from bayescollab.model import Model
 from bayescollab.survey.ingest import read_survey, write_survey
 from bayescollab.survey.instrument import Instrument, load_instrument
 from bayescollab.survey.measurement import answer_table, load_measurement_priors
-
-if TYPE_CHECKING:
-    from bayescollab.model import Model
 
 __all__ = [
     "EXAMPLE_SURVEY",
@@ -118,7 +116,7 @@ class SimulatedSurvey:
 
     def meta(self, *, command: str | None = None, extra: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """The ``.meta.json`` record: what was drawn, how, and from which θ."""
-        from bayescollab import __version__
+        from bayescollab._version import __version__
 
         cells = self.answers[self.item_ids]
         per_collaboration = self.answers.groupby("collaboration_id", sort=False).size()
@@ -230,51 +228,15 @@ def _resolve_seed(seed: RandomSeed) -> tuple[np.random.Generator, int | None]:
 # -------------------------------------------------------------------------------- latent truth
 
 
-def _topological_order(model: Model) -> list[str]:
-    """Model order, moved only where a node would come before one of its parents."""
-    order: list[str] = []
-    placed: set[str] = set()
-    remaining = list(model.nodes)
-    while remaining:
-        ready = [n for n in remaining if placed.issuperset(model.parents(n))]
-        if not ready:  # pragma: no cover - the model is a validated DAG
-            raise ValueError(f"the network has a cycle among {remaining}")
-        order.extend(ready)
-        placed.update(ready)
-        remaining = [n for n in remaining if n not in placed]
-    return order
-
-
-def _forward_sample(
-    model: Model, order: Sequence[str], n: int, clamp: Mapping[str, int], rng: np.random.Generator
-) -> dict[str, np.ndarray]:
-    """``n`` joint draws of every node (state indices), nodes in ``clamp`` held fixed."""
-    out: dict[str, np.ndarray] = {}
-    for node in order:
-        if node in clamp:
-            out[node] = np.full(n, clamp[node], dtype=np.int64)
-            continue
-        cpt = model.cpts[node]
-        parents = model.parents(node)
-        if parents:
-            probs = cpt[(slice(None), *(out[p] for p in parents))]  # (k, n)
-        else:
-            probs = np.broadcast_to(cpt[:, None], (cpt.shape[0], n))
-        cum = np.cumsum(probs, axis=0)
-        u = rng.random(n) * cum[-1]
-        out[node] = np.minimum((cum < u).sum(axis=0), cpt.shape[0] - 1)
-    return out
-
-
 def _sample_truth(
     model: Model, n: int, given: Mapping[str, int], do: Mapping[str, int], rng: np.random.Generator
 ) -> dict[str, np.ndarray]:
     """``n`` joint draws from P(nodes | given) in the model with ``do`` clamped."""
-    order = _topological_order(model)
     clamp = {**do, **{k: v for k, v in given.items() if not model.parents(k)}}
     reject = {k: v for k, v in given.items() if k not in clamp}
+    named = {k: model.states(k)[v] for k, v in clamp.items()}
     if not reject:
-        return _forward_sample(model, order, n, clamp, rng)
+        return model.sample_states(n, seed=rng, do=named)
     kept: list[dict[str, np.ndarray]] = []
     n_kept = drawn = 0
     while n_kept < n:
@@ -288,12 +250,12 @@ def _sample_truth(
                 f"expected {n} to be met within {MAX_REJECTION_DRAWS} draws. Give likelier states, "
                 "or clamp them with do= (an intervention) instead"
             )
-        draw = _forward_sample(model, order, batch, clamp, rng)
+        draw = model.sample_states(batch, seed=rng, do=named)
         ok = np.logical_and.reduce([draw[k] == v for k, v in reject.items()])
         kept.append({k: v[ok] for k, v in draw.items()})
         n_kept += int(ok.sum())
         drawn += batch
-    return {node: np.concatenate([d[node] for d in kept])[:n] for node in order}
+    return {node: np.concatenate([d[node] for d in kept])[:n] for node in kept[0]}
 
 
 # ------------------------------------------------------------------------------------ the survey
@@ -326,6 +288,46 @@ def _answer_codes(
         cum = np.cumsum(table, axis=0)[:, states[item.node]]  # (n_options, n)
         codes[:, j] = np.minimum((cum < u[:, j] * cum[-1]).sum(axis=0), item.n_options - 1)
     return codes
+
+
+def _answers_frame(
+    respondent_ids: Sequence[str],
+    collaboration_ids: Sequence[str],
+    organisations: Sequence[str],
+    codes: np.ndarray,
+    blank: np.ndarray,
+    instrument: Instrument,
+) -> pd.DataFrame:
+    """The answers in :func:`read_survey`'s format: indexed by file line, nullable Int64 codes."""
+    answers = pd.DataFrame(
+        {
+            "respondent_id": pd.array(list(respondent_ids), dtype="string"),
+            "collaboration_id": pd.array(list(collaboration_ids), dtype="string"),
+            "organisation": pd.array(list(organisations), dtype="string"),
+            **{
+                item.item_id: pd.arrays.IntegerArray(codes[:, j].copy(), blank[:, j].copy())
+                for j, item in enumerate(instrument)
+            },
+        },
+        index=pd.Index(np.arange(2, len(respondent_ids) + 2, dtype=np.int64), name="line"),
+    )
+    answers.attrs = {"source": None, "items_in_file": list(instrument.item_ids), "synthetic": True}
+    return answers
+
+
+def _truth_frame(
+    collab_ids: Sequence[str], truth_codes: Mapping[str, np.ndarray], states_of: Mapping[str, Sequence[str]]
+) -> pd.DataFrame:
+    """One row per collaboration: its id, then every node's true state name, in node order."""
+    return pd.DataFrame(
+        {
+            "collaboration_id": pd.array(list(collab_ids), dtype="string"),
+            **{
+                node: pd.array(np.asarray(states, dtype=object)[truth_codes[node]], dtype="string")
+                for node, states in states_of.items()
+            },
+        }
+    )
 
 
 def simulate_survey(
@@ -402,29 +404,9 @@ def simulate_survey(
     measured = {node: truth_codes[node][of_collab] for node in instrument.nodes}
     codes = _answer_codes(instrument, lambdas, measured, answer_rng)
     blank = blank_rng.random(codes.shape) < rate
-    n_resp = len(respondent_ids)
-    answers = pd.DataFrame(
-        {
-            "respondent_id": pd.array(respondent_ids, dtype="string"),
-            "collaboration_id": pd.array([collab_ids[i] for i in of_collab], dtype="string"),
-            "organisation": pd.array(organisations, dtype="string"),
-            **{
-                item.item_id: pd.arrays.IntegerArray(codes[:, j].copy(), blank[:, j].copy())
-                for j, item in enumerate(instrument)
-            },
-        },
-        index=pd.Index(np.arange(2, n_resp + 2, dtype=np.int64), name="line"),
-    )
-    answers.attrs = {"source": None, "items_in_file": list(instrument.item_ids), "synthetic": True}
-    truth = pd.DataFrame(
-        {
-            "collaboration_id": pd.array(collab_ids, dtype="string"),
-            **{
-                node: pd.array(np.asarray(states_of[node], dtype=object)[truth_codes[node]], dtype="string")
-                for node in model.nodes
-            },
-        }
-    )
+    respondents_of = [collab_ids[i] for i in of_collab]
+    answers = _answers_frame(respondent_ids, respondents_of, organisations, codes, blank, instrument)
+    truth = _truth_frame(collab_ids, truth_codes, states_of)
     prior_mean = model.theta_spec.prior_mean()
     return SimulatedSurvey(
         answers=answers,
