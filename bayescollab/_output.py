@@ -320,7 +320,7 @@ def _digest(path: Path) -> str:
 
 
 def _manifest(staged: dict[Path, Path]) -> dict[str, Any]:
-    from bayescollab import __version__
+    from bayescollab._version import __version__
 
     files = {p.name: {"bytes": p.stat().st_size, "sha256": _digest(p)} for p in staged}
     return {"complete": True, "bayescollab_version": __version__, "files": files}

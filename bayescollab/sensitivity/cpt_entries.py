@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayescollab import __version__
 from bayescollab._validate import check_node, check_state
+from bayescollab._version import __version__
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.model import Evidence, Model, VirtualEvidence
 from bayescollab.sensitivity._query import sensitivity_setting, setting_labels

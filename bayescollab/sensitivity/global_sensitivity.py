@@ -20,9 +20,9 @@ import pandas as pd
 from SALib.analyze import sobol as sobol_analyze
 from SALib.sample import sobol as sobol_sample
 
-from bayescollab import __version__
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_node, check_state
+from bayescollab._version import __version__
 from bayescollab.model import Evidence, Model, VirtualEvidence
 from bayescollab.sensitivity.parameters import relevant_parameters, theta_positions
 

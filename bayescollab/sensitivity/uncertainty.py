@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import xarray as xr
 
-from bayescollab import __version__
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_node, check_state
+from bayescollab._version import __version__
 from bayescollab.sensitivity._query import describe_conditions
 
 if TYPE_CHECKING:

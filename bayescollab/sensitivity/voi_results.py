@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 import xarray as xr
 
-from bayescollab import __version__
+from bayescollab._version import __version__
 from bayescollab.sensitivity._query import describe_conditions
 
 __all__ = ["MeasurementSequence", "MeasurementStep", "ObservationValue", "ValueOfInformation"]
