@@ -71,3 +71,19 @@ def describe_conditions(evidence: Mapping[str, str], do: Mapping[str, str], virt
     if virtual:
         parts.append("virtual evidence on " + ", ".join(virtual))
     return ", ".join(parts) or "nothing"
+
+
+def result_header(result: Any) -> dict[str, Any]:
+    """The header of a scenario-level result (target, state, scenario, evidence, do), in the
+    order every ``to_dict`` of :mod:`bayescollab.sensitivity` starts with it.
+
+    ``result`` is any result with those five attributes (context swings, lever ranking, the
+    combined report); one function, so the header cannot drift between them.
+    """
+    return {
+        "target": result.target,
+        "state": result.state,
+        "scenario": result.scenario,
+        "evidence": dict(result.evidence),
+        "do": dict(result.do),
+    }

@@ -38,6 +38,7 @@ import numpy as np
 from bayescollab._validate import check_node, check_state
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
+from bayescollab.sensitivity._query import result_header
 from bayescollab.sensitivity.tornado import Swing
 from bayescollab.setting import merge_scenario
 from bayescollab.theory.graph import favourable_state
@@ -155,11 +156,7 @@ class ContextSensitivity:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
-            "state": self.state,
-            "scenario": self.scenario,
-            "evidence": dict(self.evidence),
-            "do": dict(self.do),
+            **result_header(self),
             "baseline": self.baseline,
             "contexts": [s.to_dict() for s in self.ranked("do")],
             "excluded": dict(self.excluded),

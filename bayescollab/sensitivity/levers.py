@@ -39,6 +39,7 @@ import numpy as np
 
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL, LOOKUP_MAX_ENTRIES
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
+from bayescollab.sensitivity._query import result_header
 from bayescollab.sensitivity.context import TARGET, scenario_conditions
 from bayescollab.theory.graph import favourable_state
 from bayescollab.theory.levers import Backing, LeverSet, LeverSpec, NotLeverSpec, load_levers
@@ -112,11 +113,7 @@ class LeverRanking:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
-            "state": self.state,
-            "scenario": self.scenario,
-            "evidence": dict(self.evidence),
-            "do": dict(self.do),
+            **result_header(self),
             "baseline": self.baseline,
             "singles": [e.to_dict() for e in self.singles],
             "pairs": [e.to_dict() for e in self.pairs],

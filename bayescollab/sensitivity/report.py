@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from bayescollab.sensitivity._query import result_header
 from bayescollab.sensitivity.context import ContextSensitivity, context_sensitivity
 from bayescollab.sensitivity.levers import LeverRanking, rank_levers
 from bayescollab.sensitivity.voi import ValueOfInformation, value_of_information
@@ -58,11 +59,7 @@ class SensitivityReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "target": self.target,
-            "state": self.state,
-            "scenario": self.scenario,
-            "evidence": dict(self.evidence),
-            "do": dict(self.do),
+            **result_header(self),
             "probability": self.probability,
             "contexts": self.contexts.to_dict(),
             "levers": self.levers.to_dict(),
