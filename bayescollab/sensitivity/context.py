@@ -71,6 +71,24 @@ def context_nodes(model: Any) -> list[str]:
     return [n for n in model.nodes if model.theory.nodes[n].kind == "context"]
 
 
+def open_nodes(
+    nodes: Sequence[str], target: str, evidence: Mapping[str, str], do: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
+    """The nodes a setting leaves open to move, and why each other one is left alone."""
+    free: list[str] = []
+    excluded: dict[str, str] = {}
+    for node in nodes:
+        if node in evidence:
+            excluded[node] = "observed in the scenario"
+        elif node in do:
+            excluded[node] = "set by do in the scenario"
+        elif node == target:
+            excluded[node] = "is the target"
+        else:
+            free.append(node)
+    return free, excluded
+
+
 def check_kind(kind: str) -> str:
     if kind not in SWING_KINDS:
         raise UnknownNameError("swing kind", kind, list(SWING_KINDS))
@@ -275,17 +293,7 @@ def context_sensitivity(
                     f"context node ({node!r} is a {model.theory.nodes[node].kind})", node, all_contexts
                 )
         wanted = [n for n in all_contexts if n in set(contexts)]
-    excluded: dict[str, str] = {}
-    free: list[str] = []
-    for node in wanted:
-        if node in ev:
-            excluded[node] = "observed in the scenario"
-        elif node in dos:
-            excluded[node] = "set by do in the scenario"
-        elif node == target:
-            excluded[node] = "is the target"
-        else:
-            free.append(node)
+    free, excluded = open_nodes(wanted, target, ev, dos)
     baseline = float(model.query(target, evidence=ev, do=dos)[state])
     observed = _observed(model, target, state_ix, free, ev, dos) if free else {}
     swings = []

@@ -227,6 +227,33 @@ def _entry_lines(table: np.ndarray, grad: np.ndarray, total: float) -> tuple[np.
     return grad - others, total - share + others
 
 
+def _entry_rows(
+    model: Model, chosen: Sequence[str], grads: Any, p_ye: float, p_e: float
+) -> tuple[dict[str, list], dict[str, list[np.ndarray]]]:
+    """Labels and linear coefficients of every entry of the chosen CPTs, in entry order."""
+    columns: dict[str, list] = {k: [] for k in ("node", "node_state", "parent_states")}
+    numbers: dict[str, list[np.ndarray]] = {k: [] for k in ("t0", "c1", "c2", "c3", "c4")}
+    for node in chosen:
+        cpt = np.asarray(model.cpts[node], dtype=float)
+        parents = model.parents(node)
+        d_ye = grads.d_joint.get(node, np.zeros(cpt.shape))
+        d_e = grads.d_evidence.get(node, np.zeros(cpt.shape))
+        c1, c2 = _entry_lines(cpt, d_ye, p_ye)
+        c3, c4 = _entry_lines(cpt, d_e, p_e)
+        for key, arr in zip(("t0", "c1", "c2", "c3", "c4"), (cpt, c1, c2, c3, c4), strict=True):
+            numbers[key].append(np.broadcast_to(arr, cpt.shape).ravel())
+        states = [model.states(v) for v in (node, *parents)]
+        for entry in np.ndindex(cpt.shape):
+            columns["node"].append(node)
+            columns["node_state"].append(states[0][entry[0]])
+            columns["parent_states"].append(
+                ", ".join(
+                    f"{p}={states[j + 1][s]}" for j, (p, s) in enumerate(zip(parents, entry[1:], strict=True))
+                )
+            )
+    return columns, numbers
+
+
 def scan_cpt_entries(
     model: Model,
     target: str,
@@ -265,26 +292,7 @@ def scan_cpt_entries(
     chosen = list(query.needed if nodes is None else dict.fromkeys(nodes))
     grads = query.cpt_gradients(state)
     p_ye, p_e = float(grads.joint), float(grads.evidence)
-    columns: dict[str, list] = {k: [] for k in ("node", "node_state", "parent_states")}
-    numbers: dict[str, list[np.ndarray]] = {k: [] for k in ("t0", "c1", "c2", "c3", "c4")}
-    for node in chosen:
-        cpt = np.asarray(model.cpts[node], dtype=float)
-        parents = model.parents(node)
-        d_ye = grads.d_joint.get(node, np.zeros(cpt.shape))
-        d_e = grads.d_evidence.get(node, np.zeros(cpt.shape))
-        c1, c2 = _entry_lines(cpt, d_ye, p_ye)
-        c3, c4 = _entry_lines(cpt, d_e, p_e)
-        for key, arr in zip(("t0", "c1", "c2", "c3", "c4"), (cpt, c1, c2, c3, c4), strict=True):
-            numbers[key].append(np.broadcast_to(arr, cpt.shape).ravel())
-        states = [model.states(v) for v in (node, *parents)]
-        for entry in np.ndindex(cpt.shape):
-            columns["node"].append(node)
-            columns["node_state"].append(states[0][entry[0]])
-            columns["parent_states"].append(
-                ", ".join(
-                    f"{p}={states[j + 1][s]}" for j, (p, s) in enumerate(zip(parents, entry[1:], strict=True))
-                )
-            )
+    columns, numbers = _entry_rows(model, chosen, grads, p_ye, p_e)
     t0, c1, c2, c3, c4 = (np.concatenate(numbers[k]) if numbers[k] else np.zeros(0) for k in numbers)
     at_0 = _linear_fractional(c1, c2, c3, c4, 0.0)
     at_1 = _linear_fractional(c1, c2, c3, c4, 1.0)

@@ -63,6 +63,26 @@ def _group_labels(
     raise ValueError(f"groups is {groups!r}; expected 'node', 'parameter' or a mapping name -> group")
 
 
+def _sobol_problem(
+    model: Model, names: list[str], index: list[int], groups: Any
+) -> tuple[dict[str, Any], list[str] | None]:
+    """SALib's problem over the chosen θ components (their prior marginals), and group labels."""
+    spec = model.theta_spec
+    mu, s = spec.lognormal_noise()
+    lognormal = dict(zip(np.flatnonzero(spec.noise_mask).tolist(), zip(mu, s, strict=True), strict=True))
+    mean, sd = spec.prior_mean(), spec.prior_sd()
+    problem: dict[str, Any] = {
+        "num_vars": len(index),
+        "names": names,
+        "bounds": [list(lognormal[i]) if i in lognormal else [mean[i], sd[i]] for i in index],
+        "dists": ["lognorm" if i in lognormal else "norm" for i in index],
+    }
+    labels = _group_labels(model, index, groups)
+    if labels is not None:
+        problem["groups"] = labels
+    return problem, labels
+
+
 def sobol_indices(
     model: Model,
     target: str,
@@ -109,27 +129,14 @@ def sobol_indices(
     if not names:
         raise ValueError("no θ component to vary: this query does not depend on θ")
     index = theta_positions(model, names)
-    spec = model.theta_spec
-    mu, s = spec.lognormal_noise()
-    lognormal = dict(zip(np.flatnonzero(spec.noise_mask).tolist(), zip(mu, s, strict=True), strict=True))
-    mean, sd = spec.prior_mean(), spec.prior_sd()
-    problem: dict[str, Any] = {
-        "num_vars": len(index),
-        "names": names,
-        "bounds": [list(lognormal[i]) if i in lognormal else [mean[i], sd[i]] for i in index],
-        "dists": ["lognorm" if i in lognormal else "norm" for i in index],
-    }
-    labels = _group_labels(model, index, groups)
-    if labels is not None:
-        problem["groups"] = labels
+    problem, labels = _sobol_problem(model, names, index, groups)
     rng = get_random_generator(seed)
     sample_seed, analyse_seed = (int(v) for v in rng.integers(1, 2**31 - 1, size=2))  # SALib: 0 = unseeded
     design = sobol_sample.sample(problem, int(n), calc_second_order=False, seed=sample_seed)
     theta = np.repeat(np.asarray(model.theta, dtype=float)[None, :], len(design), axis=0)
     theta[:, index] = design
-    out = model.query_draws(
-        target, theta, evidence=evidence, do=do, virtual_evidence=virtual_evidence, progress=progress
-    ).values[:, y]
+    setting = model.setting(target, state, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+    out = model.compile_query(setting).draws(theta, progress=progress)[:, y]
     unique = list(dict.fromkeys(labels if labels is not None else names))
     members = pd.Series(labels if labels is not None else names).value_counts()
     if np.ptp(out) <= np.finfo(float).eps:  # SALib would divide by a zero variance

@@ -40,7 +40,7 @@ import numpy as np
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL, LOOKUP_MAX_ENTRIES
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
 from bayescollab.sensitivity._query import result_header
-from bayescollab.sensitivity.context import TARGET, scenario_conditions
+from bayescollab.sensitivity.context import TARGET, open_nodes, scenario_conditions
 from bayescollab.theory.graph import favourable_state
 from bayescollab.theory.levers import Backing, LeverSet, LeverSpec, NotLeverSpec, load_levers
 
@@ -177,6 +177,46 @@ def _root_probabilities(
     return out
 
 
+def _effects(
+    model: Any,
+    target: str,
+    state: str,
+    combos: Sequence[tuple[tuple[str, str], ...]],
+    probs: dict,
+    baseline: float,
+    ev: Mapping[str, str],
+    dos: Mapping[str, str],
+    levers: LeverSet,
+) -> tuple[dict[tuple, LeverEffect], list[str]]:
+    """Each intervention's effect (singles before pairs), and the ones the setting rules out."""
+    impossible: list[str] = []
+    effects: dict[tuple, LeverEffect] = {}
+    for combo in combos:
+        key = frozenset(combo)
+        if key not in probs:  # a lever with parents: intervene directly
+            try:
+                probs[key] = float(model.query(target, evidence=ev, do={**dos, **dict(combo)})[state])
+            except ImpossibleEvidenceError:
+                probs[key] = float("nan")
+        p = probs[key]
+        if np.isnan(p):
+            impossible.append(", ".join(f"do({n}={s})" for n, s in combo))
+            continue
+        if len(combo) > 1 and any((c,) not in effects for c in combo):
+            continue  # a component alone is impossible, so the pair is too
+        singles = tuple(effects[(c,)].gain for c in combo) if len(combo) > 1 else ()
+        effects[combo] = LeverEffect(
+            settings=combo,
+            probability=p,
+            gain=p - baseline,
+            single_gains=singles,
+            actions=tuple(levers.levers[n].paraphrase for n, _ in combo),
+            backing=tuple(b for n in dict.fromkeys(n for n, _ in combo) for b in levers.backing[n]),
+        )
+
+    return effects, impossible
+
+
 def rank_levers(
     model: Any,
     scenario: str | None = None,
@@ -219,48 +259,14 @@ def rank_levers(
     state_ix = model.states(target).index(state)
     ev, dos = scenario_conditions(model, scenario, evidence, do)
     baseline = float(model.query(target, evidence=ev, do=dos)[state])
-    excluded: dict[str, str] = {}
-    candidates: list[tuple[str, str]] = []
-    for node, lever in levers.levers.items():
-        if node in ev:
-            excluded[node] = "observed in the scenario"
-        elif node in dos:
-            excluded[node] = "set by do in the scenario"
-        elif node == target:
-            excluded[node] = "is the target"
-        else:
-            candidates.extend((node, s) for s in lever.do)
-    open_nodes = list(dict.fromkeys(n for n, _ in candidates))
-    roots = [n for n in open_nodes if not model.parents(n)]
+    free, excluded = open_nodes(list(levers.levers), target, ev, dos)
+    candidates = [(node, s) for node in free for s in levers.levers[node].do]
+    roots = [n for n in free if not model.parents(n)]
     probs = _root_probabilities(model, target, state_ix, roots, ev, dos)
     combos: list[tuple[tuple[str, str], ...]] = [(c,) for c in candidates]
     if pairs:
         combos += [(a, b) for a, b in itertools.combinations(candidates, 2) if a[0] != b[0]]
-    impossible: list[str] = []
-    effects: dict[tuple, LeverEffect] = {}
-    for combo in combos:
-        key = frozenset(combo)
-        if key not in probs:  # a lever with parents: intervene directly
-            try:
-                probs[key] = float(model.query(target, evidence=ev, do={**dos, **dict(combo)})[state])
-            except ImpossibleEvidenceError:
-                probs[key] = float("nan")
-        p = probs[key]
-        if np.isnan(p):
-            impossible.append(", ".join(f"do({n}={s})" for n, s in combo))
-            continue
-        if len(combo) > 1 and any((c,) not in effects for c in combo):
-            continue  # a component alone is impossible, so the pair is too
-        singles = tuple(effects[(c,)].gain for c in combo) if len(combo) > 1 else ()
-        effects[combo] = LeverEffect(
-            settings=combo,
-            probability=p,
-            gain=p - baseline,
-            single_gains=singles,
-            actions=tuple(levers.levers[n].paraphrase for n, _ in combo),
-            backing=tuple(b for n in dict.fromkeys(n for n, _ in combo) for b in levers.backing[n]),
-        )
-
+    effects, impossible = _effects(model, target, state, combos, probs, baseline, ev, dos, levers)
     def ranked(size: int) -> tuple[LeverEffect, ...]:
         chosen = [e for c, e in effects.items() if len(c) == size]
         return tuple(sorted(chosen, key=lambda e: (-e.gain, e.label)))
