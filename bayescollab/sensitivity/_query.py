@@ -87,3 +87,13 @@ def result_header(result: Any) -> dict[str, Any]:
         "evidence": dict(result.evidence),
         "do": dict(result.do),
     }
+
+
+def header_attrs(result: Any) -> dict[str, str]:
+    """:func:`result_header` as xarray attributes (strings, so a Dataset writes to netCDF)."""
+    import json
+
+    from bayescollab._version import __version__
+
+    out = {k: v if isinstance(v, str) else json.dumps(v) for k, v in result_header(result).items()}
+    return {**out, "bayescollab_version": __version__}

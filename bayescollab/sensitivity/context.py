@@ -34,11 +34,12 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
+import xarray as xr
 
 from bayescollab._validate import check_node, check_state
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
-from bayescollab.sensitivity._query import result_header
+from bayescollab.sensitivity._query import header_attrs, result_header
 from bayescollab.sensitivity.tornado import Swing
 from bayescollab.setting import merge_scenario
 from bayescollab.theory.graph import favourable_state
@@ -179,6 +180,20 @@ class ContextSensitivity:
             "contexts": [s.to_dict() for s in self.ranked("do")],
             "excluded": dict(self.excluded),
         }
+
+    def to_dataset(self) -> xr.Dataset:
+        """The swings as a Dataset over ``context`` (model order), the setting in ``attrs``."""
+        data: dict[str, Any] = {}
+        for kind in SWING_KINDS:
+            ends = [s.swing(kind) for s in self.swings]
+            data[f"low_{kind}"] = ("context", [e.low for e in ends])
+            data[f"high_{kind}"] = ("context", [e.high for e in ends])
+            data[f"width_{kind}"] = ("context", [s.width(kind) for s in self.swings])
+        return xr.Dataset(
+            data,
+            coords={"context": [s.context for s in self.swings]},
+            attrs={**header_attrs(self), "baseline": self.baseline},
+        )
 
     def to_text(self, top: int = 10) -> str:
         """A plain table of the widest swings, with the state at each end."""

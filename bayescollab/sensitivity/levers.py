@@ -36,10 +36,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import xarray as xr
 
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL, LOOKUP_MAX_ENTRIES
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
-from bayescollab.sensitivity._query import result_header
+from bayescollab.sensitivity._query import header_attrs, result_header
 from bayescollab.sensitivity.context import TARGET, open_nodes, scenario_conditions
 from bayescollab.theory.graph import favourable_state
 from bayescollab.theory.levers import Backing, LeverSet, LeverSpec, NotLeverSpec, load_levers
@@ -110,6 +111,19 @@ class LeverRanking:
     @property
     def sub_additive_pairs(self) -> list[LeverEffect]:
         return [p for p in self.pairs if p.sub_additive]
+
+    def to_dataset(self) -> xr.Dataset:
+        """Every ranked intervention (singles, then pairs) as a Dataset, the setting in ``attrs``."""
+        effects = [*self.singles, *self.pairs]
+        return xr.Dataset(
+            {
+                "probability": ("intervention", [e.probability for e in effects]),
+                "gain": ("intervention", [e.gain for e in effects]),
+                "levers": ("intervention", [len(e.settings) for e in effects]),
+            },
+            coords={"intervention": [e.label for e in effects]},
+            attrs={**header_attrs(self), "baseline": self.baseline},
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
