@@ -36,7 +36,7 @@ from typing import Any, Literal
 import numpy as np
 import xarray as xr
 
-from bayescollab._validate import check_node, check_state
+from bayescollab._validate import check_node
 from bayescollab.compiled import EVIDENCE_ZERO_ATOL
 from bayescollab.errors import ImpossibleEvidenceError, UnknownNameError
 from bayescollab.sensitivity._query import header_attrs, result_header
@@ -295,8 +295,9 @@ def context_sensitivity(
     """
     check_node(target, model.nodes)
     state = favourable_state(model.theory.nodes[target]) if state is None else state
-    state_ix = check_state(target, state, model.states(target))
-    ev, dos = scenario_conditions(model, scenario, evidence, do)
+    setting = model.setting(target, state, evidence=evidence, do=do, scenario=scenario)
+    state_ix = model.states(target).index(state)
+    ev, dos = dict(setting.evidence), dict(setting.do)
     all_contexts = context_nodes(model)
     if contexts is None:
         wanted = all_contexts
@@ -309,7 +310,7 @@ def context_sensitivity(
                 )
         wanted = [n for n in all_contexts if n in set(contexts)]
     free, excluded = open_nodes(wanted, target, ev, dos)
-    baseline = float(model.query(target, evidence=ev, do=dos)[state])
+    baseline = float(model.query(setting)[state])
     observed = _observed(model, target, state_ix, free, ev, dos) if free else {}
     swings = []
     for node in free:

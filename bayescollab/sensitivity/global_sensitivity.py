@@ -107,7 +107,7 @@ def sobol_indices(
     "node"``); ``"parameter"`` gives one index per component, and a mapping name -> label any
     other grouping. The design is SALib's Saltelli/Sobol' sequence without second-order terms:
     ``n`` x (groups + 2) model runs (``n`` a power of two), all as one batch of θ vectors
-    through :meth:`Model.query_draws`. The marginals use SALib's own ``dists``: ``"norm"``
+    through :meth:`CompiledQuery.draws`. The marginals use SALib's own ``dists``: ``"norm"``
     (elicited mean, sd) for weights and interactions, ``"lognorm"`` (the ln-space mu, s of
     :meth:`ThetaSpec.lognormal_noise`) for noise scales, the prior ``sample_theta`` draws from.
 
@@ -117,8 +117,8 @@ def sobol_indices(
     cannot move the answer gets 0 for both indices (up to rounding); with a small ``n`` the
     estimates of the others are rough and S1 can dip below 0, so read them with their ``_conf``.
     """
-    check_node(target, model.nodes)
-    y = check_state(target, state, model.states(target))
+    setting = model.setting(target, state, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+    y = model.states(target).index(state)
     if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 4 or n & (n - 1):
         raise ValueError(f"n is {n!r}; expected a power of two of at least 4 (e.g. 64, 256, 1024)")
     names = (
@@ -135,7 +135,6 @@ def sobol_indices(
     design = sobol_sample.sample(problem, int(n), calc_second_order=False, seed=sample_seed)
     theta = np.repeat(np.asarray(model.theta, dtype=float)[None, :], len(design), axis=0)
     theta[:, index] = design
-    setting = model.setting(target, state, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
     out = model.compile_query(setting).draws(theta, progress=progress)[:, y]
     unique = list(dict.fromkeys(labels if labels is not None else names))
     members = pd.Series(labels if labels is not None else names).value_counts()
