@@ -78,6 +78,10 @@ def test_varied_nodes_take_cases(model: bc.Model) -> None:
     np.testing.assert_allclose(
         observed[2], list(model.query(TARGET, evidence={"mandated": "mandated"}).values())
     )
+    theta = model.sample_theta(5, seed=2)
+    by_draw = q(theta=theta, observed={"trust": np.array([0, 2, -1])})
+    assert by_draw.shape == (5, 3, 3)
+    np.testing.assert_allclose(q.draws(theta, observed={"trust": np.array([0, 2, -1])}, workers=2), by_draw)
     with pytest.raises(ValueError, match="varies"):
         q(observed={"faith": np.array([0])})
 
