@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from bayescollab._version import __version__
@@ -47,6 +49,23 @@ __all__ = [
     "load_model",
     "load_theory",
 ]
+
+
+class _Package(types.ModuleType):
+    """Keeps a lazy public name from being replaced by a submodule of the same name.
+
+    Importing ``bayescollab.explain`` (the module) makes Python set the package attribute
+    ``explain`` to that module, after which ``bc.explain(...)`` would call a module. The
+    function is the public name; the module stays reachable through ``sys.modules``.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _LAZY and isinstance(value, types.ModuleType):
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -174,3 +174,11 @@ def test_sensitivity_does_not_load_matplotlib() -> None:
     code = "import sys, bayescollab.sensitivity, bayescollab.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_public_function_survives_importing_its_namesake_module() -> None:
+    """``bc.explain`` stays the function after ``bayescollab.explain`` (the module) is imported."""
+    import bayescollab as bc
+    import bayescollab.explain
+
+    assert callable(bc.explain) and bc.explain.__name__ == "explain"

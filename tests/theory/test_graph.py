@@ -65,10 +65,13 @@ def test_cut_stops_the_climb() -> None:
     assert ancestors(parents, ["d", "b"], include_self=False) == {"a", "b", "c"}
 
 
-def test_topological_order_is_the_wave_order_sampling_uses(model, theory) -> None:
-    from bayescollab.survey.simulate import _topological_order
-
-    assert topological_order(theory.parent_map) == _topological_order(model)
+def test_topological_order_is_the_wave_order(theory) -> None:
+    """Roots first, then each wave in node order: the order forward sampling draws in."""
+    order = topological_order(theory.parent_map)
+    roots = [n for n in theory.nodes if not theory.parent_map[n]]
+    assert order[: len(roots)] == roots
+    pos = {n: i for i, n in enumerate(order)}
+    assert all(pos[p] < pos[c] for c, ps in theory.parent_map.items() for p in ps)
     assert depths(theory.parent_map)["collaborative_performance"] > depths(theory.parent_map)["trust"]
     assert in_order(theory.parent_map, ["trust", "mandated"]) == ["mandated", "trust"]
 
