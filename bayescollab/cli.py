@@ -668,7 +668,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
+        typer.echo("interrupted (Ctrl-C); files being written were left as they were", err=True)
         sys.exit(130)
 
 
