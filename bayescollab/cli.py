@@ -68,7 +68,7 @@ def _friendly_errors(func: F) -> F:
             _fail(str(exc))
         except KeyError as exc:  # str(KeyError) adds quotes around the message
             _fail(str(exc.args[0]) if exc.args else repr(exc))
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
