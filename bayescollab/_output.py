@@ -198,10 +198,11 @@ class OutputSet:
     """Files written together: staged in their folders, renamed into place together at the end.
 
     Use as a context manager: ``stage(path)`` gives the temporary path to write; leaving the block
-    normally commits, an exception (including Ctrl-C) removes every staged file and leaves the
-    destinations as they were. With ``run_folder``, the commit also marks the folder incomplete
-    while it renames, removes ``stale`` result files this run did not write, and writes the
-    manifest last.
+    normally commits, an exception removes every staged file and leaves the destinations as they
+    were. Ctrl-C inside the block is held until its end: before the commit it abandons the staged
+    files (then raises KeyboardInterrupt), during the commit it lets the renames finish first.
+    With ``run_folder``, the commit also marks the folder incomplete while it renames, removes
+    ``stale`` result files this run did not write, and writes the manifest last.
     """
 
     def __init__(self, *, run_folder: Path | None = None, stale: Sequence[str] = ()) -> None:
@@ -225,17 +226,31 @@ class OutputSet:
         self._staged[Path(path)] = Path(written)
 
     def __enter__(self) -> OutputSet:
+        # Ctrl-C while staging is held, then abandons the staged files: a library interrupted
+        # half-way through a write (h5netcdf, matplotlib) would otherwise print its own tracebacks
+        self._caught: list[Any] = []
+        try:
+            self._previous = signal.signal(signal.SIGINT, lambda *args: self._caught.append(args))
+            self._holding = True
+        except ValueError:  # not the main thread
+            self._holding = False
         return self
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
-        if exc_type is None:
-            try:
-                self.commit()
-            except BaseException:
+        try:
+            if exc_type is None and not self._caught:
+                try:
+                    self.commit()
+                except BaseException:
+                    self.abort()
+                    raise
+            else:
                 self.abort()
-                raise
-        else:
-            self.abort()
+        finally:
+            if self._holding:
+                signal.signal(signal.SIGINT, self._previous)
+        if self._caught and exc_type is None:
+            raise KeyboardInterrupt
 
     def abort(self) -> None:
         """Remove every staged file that is still there."""

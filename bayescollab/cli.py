@@ -68,7 +68,7 @@ def _friendly_errors(func: F) -> F:
             _fail(str(exc))
         except KeyError as exc:  # str(KeyError) adds quotes around the message
             _fail(str(exc.args[0]) if exc.args else repr(exc))
-        except (ValueError, TypeError) as exc:
+        except ValueError as exc:
             _fail(str(exc))
         except OSError as exc:
             _fail(f"{exc.filename}: {exc.strerror}" if exc.filename and exc.strerror else str(exc))
@@ -664,7 +664,8 @@ def main() -> None:
     """Console-script entry point."""
     try:
         app()
-    except KeyboardInterrupt:  # pragma: no cover
+    except KeyboardInterrupt:
+        typer.echo("interrupted (Ctrl-C); files being written were left as they were", err=True)
         sys.exit(130)
 
 

@@ -125,6 +125,31 @@ def test_sigint_while_learn_writes_keeps_the_old_run(learn_run, tmp_path: Path) 
     bc.load_model(posterior=folder / "posterior.nc")  # complete, so it loads
 
 
+def test_sigint_while_learn_samples_writes_nothing(learn_run, tmp_path: Path) -> None:
+    """PyMC answers Ctrl-C by returning the draws so far; learn must not save them as a run."""
+    survey, run = learn_run
+    folder = _copy_run(run, tmp_path)
+    before = _digests(folder)
+    exe = Path(sys.executable).with_name("bayescollab")
+    args = [str(exe), "learn", str(survey), "-o", str(folder), "--draws", "100000", "--tune", "5",
+            "--chains", "1", "--seed", "1", "--json", "--force"]  # fmt: skip
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = []
+    assert proc.stderr is not None
+    for line in proc.stderr:  # PyMC logs "NUTS: [...]" just before it starts sampling
+        seen.append(line)
+        if line.startswith("NUTS:"):
+            break
+    time.sleep(1.0)
+    proc.send_signal(signal.SIGINT)
+    _, rest = proc.communicate(timeout=240)
+    stderr = "".join(seen) + rest
+    assert proc.returncode == 130, stderr[-2000:]
+    assert "sampling was interrupted after" in stderr and "nothing was written" in stderr
+    assert _digests(folder) == before and not _staged_leftovers(folder)
+
+
 def test_failure_between_files_marks_the_folder_incomplete(learn_run, tmp_path: Path) -> None:
     """A rename that fails half-way leaves INCOMPLETE; load_model and learn say so."""
     survey, run = learn_run
