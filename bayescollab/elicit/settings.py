@@ -49,6 +49,8 @@ class ElicitationSettings(_Strict):
     noise: ScalePrior
     baseline_weight: float = Field(gt=0)
     latent_scale: float = Field(gt=0)
+    #: where the CPT thresholds sit between independent (0) and fully correlated (1) parents
+    threshold_correlation: float = Field(default=0.0, ge=0, le=1)
     root_prior: Literal["uniform"] = "uniform"
 
     @model_validator(mode="after")
