@@ -150,10 +150,12 @@ def _node_rows(design: NodeDesign, n_theta: int) -> dict[str, np.ndarray]:
         lin[:, term.col] += term.scores_a[configs[:, term.axis_a]] * term.scores_b[configs[:, term.axis_b]]
         q_free[:, term.col] += term.var
         q_all[:, term.col] += term.var
+        r_all[:, term.col] += np.sqrt(term.var)
     return {
         "lin": lin,
         "q_free": q_free,
         "q_all": q_all,
+        "r_all": r_all,
         "mod_w": mod_w,
         "mod_s": mod_s,
         "mod_v": mod_v,
