@@ -49,7 +49,10 @@ def measure(model: bc.Model) -> dict:
         m_lo = model.query_marginals(["trust", "collaborative_behaviour"], do={ctx: lo})
         out["context_effects"][ctx] = {
             "contrast": f"{hi} - {lo}",
-            **{t: round(float(m_hi[t]["high"] - m_lo[t]["high"]), 4) for t in ("trust", "collaborative_behaviour")},
+            **{
+                t: round(float(m_hi[t]["high"] - m_lo[t]["high"]), 4)
+                for t in ("trust", "collaborative_behaviour")
+            },
         }
     return out
 
@@ -62,20 +65,37 @@ def table(before: dict, after: dict | None = None) -> str:
     for name, row in before["scenarios"].items():
         b, a = row["collaborative_behaviour"], after["scenarios"][name]["collaborative_behaviour"]
         cells = " / ".join(pair(b[s], a[s]) for s in ("low", "medium", "high"))
-        perf = pair(row["collaborative_performance"]["high"], after["scenarios"][name]["collaborative_performance"]["high"])
+        perf = pair(
+            row["collaborative_performance"]["high"],
+            after["scenarios"][name]["collaborative_performance"]["high"],
+        )
         lines.append(f"| {name} | {cells} | {perf} |")
-    lines += ["", "| mandated | integration | formalisation | trust | confidence | risk_tolerance |", "|---|---|---|---|---|---|"]
+    lines += [
+        "",
+        "| mandated | integration | formalisation | trust | confidence | risk_tolerance |",
+        "|---|---|---|---|---|---|",
+    ]
     for b, a in zip(before["formalisation"], after["formalisation"], strict=True):
         cells = " | ".join(pair(b[t], a[t]) for t in FORMAL_TARGETS)
         lines.append(f"| {b['mandated']} | {b['integration_level']} | {b['formalisation']} | {cells} |")
     lines += ["", "| node (baseline) | P(low) | P(medium) | P(high) |", "|---|---|---|---|"]
     for n, d in before["baseline"].items():
-        lines.append(f"| {n} | " + " | ".join(pair(d[s], after["baseline"][n][s]) for s in ("low", "medium", "high")) + " |")
-    lines += ["", "| context (do: last - first state) | contrast | trust | collaborative_behaviour |", "|---|---|---|---|"]
+        lines.append(
+            f"| {n} | "
+            + " | ".join(pair(d[s], after["baseline"][n][s]) for s in ("low", "medium", "high"))
+            + " |"
+        )
+    lines += [
+        "",
+        "| context (do: last - first state) | contrast | trust | collaborative_behaviour |",
+        "|---|---|---|---|",
+    ]
     for c, d in before["context_effects"].items():
         e = after["context_effects"][c]
-        lines.append(f"| {c} | {d['contrast']} | {pair(d['trust'], e['trust'])} | "
-                     f"{pair(d['collaborative_behaviour'], e['collaborative_behaviour'])} |")
+        lines.append(
+            f"| {c} | {d['contrast']} | {pair(d['trust'], e['trust'])} | "
+            f"{pair(d['collaborative_behaviour'], e['collaborative_behaviour'])} |"
+        )
     return "\n".join(lines)
 
 

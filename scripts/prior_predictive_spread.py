@@ -25,7 +25,11 @@ def answer_shares(model: bc.Model, *, draws: int, collaborations: int, seed: int
     thetas = model.sample_theta(draws, seed=seed)
     for d, theta in enumerate(thetas):
         sim = simulate_survey(
-            model.with_theta(theta), collaborations=collaborations, respondents=3, seed=seed + d, blank_rate=0.0
+            model.with_theta(theta),
+            collaborations=collaborations,
+            respondents=3,
+            seed=seed + d,
+            blank_rate=0.0,
         )
         by_scale: dict[str, list] = defaultdict(list)
         for item in sim.instrument.items:
@@ -46,7 +50,9 @@ def main() -> None:
     parser.add_argument("--collaborations", type=int, default=25)
     parser.add_argument("--seed", type=int, default=11)
     args = parser.parse_args()
-    shares = answer_shares(bc.load_model(), draws=args.draws, collaborations=args.collaborations, seed=args.seed)
+    shares = answer_shares(
+        bc.load_model(), draws=args.draws, collaborations=args.collaborations, seed=args.seed
+    )
     text = json.dumps(shares, indent=1)
     if args.out:
         with open(args.out, "w", encoding="utf-8") as fh:
