@@ -19,9 +19,11 @@ class _Strict(BaseModel):
 
 
 class Scoring(_Strict):
-    per_distinct_citation: float
-    max_citation_points: float
-    uncited_record_points: float
+    """Points for the evidence behind a link (``bayescollab.elicit.grades`` applies them)."""
+
+    first_source_points: float = Field(ge=0)
+    per_doubling: float = Field(gt=0)  # log-scaled: each doubling of distinct works adds this
+    uncited_record_weight: float = Field(ge=0)
     per_extra_stage: float
     conflict_penalty: float
     hypothesis_only_penalty: float
