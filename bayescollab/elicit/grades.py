@@ -61,16 +61,13 @@ def distinct_works(cmap: CitationMap, citations: Iterable[tuple[str, str]]) -> f
     return frozenset(known | unmatched)
 
 
-def citation_points(scoring: Scoring, sources: int) -> float:
-    """Points for ``sources`` distinct works (plus uncited records): 0, 1, then log-scaled.
+def citation_points(scoring: Scoring, sources: float) -> float:
+    """Points for ``sources`` distinct works (plus uncited records): ``scale * log2(1 + sources)``.
 
-    The first source earns ``first_source_points``; every doubling of the count adds
-    ``per_doubling`` (so 4 sources earn 1 + 2 d, 51 earn 1 + 5.67 d): more evidence always
-    weighs more, each extra source a little less than the one before.
+    More evidence always weighs more, and each extra source adds less than the one before
+    (no cap: 51 works earn 2.4 times what 4 do with the default scale, not the same).
     """
-    if sources <= 0:
-        return 0.0
-    return scoring.first_source_points + scoring.per_doubling * math.log2(sources)
+    return scoring.citation_scale * math.log2(1 + max(0.0, sources))
 
 
 def summarise_records(

@@ -21,8 +21,7 @@ class _Strict(BaseModel):
 class Scoring(_Strict):
     """Points for the evidence behind a link (``bayescollab.elicit.grades`` applies them)."""
 
-    first_source_points: float = Field(ge=0)
-    per_doubling: float = Field(gt=0)  # log-scaled: each doubling of distinct works adds this
+    citation_scale: float = Field(gt=0)  # points = citation_scale * log2(1 + sources)
     uncited_record_weight: float = Field(ge=0)
     per_extra_stage: float
     conflict_penalty: float
