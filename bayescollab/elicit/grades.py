@@ -87,6 +87,8 @@ def summarise_records(
             for c in src.citations:
                 citations.add((src.seed, str(c)))
                 cited_here = True
+        # a record printing no citation is one configuration the authors report from their own
+        # synthesis or interviews: one source (duplicates are merged, so it is not counted twice)
         uncited += not cited_here
     works = distinct_works(citation_map(theory.root), citations)
     s = settings.scoring
@@ -95,6 +97,7 @@ def summarise_records(
     points += s.per_extra_stage * max(0, len(stages) - 1)
     points -= s.conflict_penalty * bool(against)
     points -= s.hypothesis_only_penalty * hypothesis_only
+    points = round(points, 2)  # a score people read and recompute; also keeps 4 sources at exactly 4
     return EvidenceSummary(
         cmocs=ids,
         conflicting=against,
