@@ -38,11 +38,16 @@ class EvidenceSummary:
 def distinct_works(cmap: CitationMap, citations: Iterable[tuple[str, str]]) -> frozenset[str]:
     """The works behind a set of (seed, number) citations, each work once.
 
+    A seed cited as a work (000 [18] and 002 138 are seed 001, the initial review) stands for
+    that seed's evidence; when the same citations also include the seed's own references, the
+    review is represented by the works it cites and is not counted on top of them.
+
     A citation the seed does not identify is a work of its own, unless a parallel passage
     narrows it to candidates and one of them is already cited here under an identified number:
     then it is taken to be that work (a maximum matching, one unidentified citation per
     candidate), so a work is not counted twice just because one seed leaves it unnamed.
     """
+    citations = set(citations)
     entries = cmap.entries()
     known: set[str] = set()
     open_refs = []
@@ -58,7 +63,9 @@ def distinct_works(cmap: CitationMap, citations: Iterable[tuple[str, str]]) -> f
         graph.add_edges_from((entry.work, ("cand", w)) for w in entry.candidates if w in known)
     matched = nx.bipartite.maximum_matching(graph, top_nodes={e.work for e in open_refs}) if open_refs else {}
     unmatched = {e.work for e in open_refs if e.work not in matched}
-    return frozenset(known | unmatched)
+    citing_seeds = {seed for seed, _ in citations}
+    restated = {w for w in known if w in cmap.works and cmap.works[w].seed in citing_seeds}
+    return frozenset((known | unmatched) - restated)
 
 
 def citation_points(scoring: Scoring, sources: float) -> float:

@@ -35,6 +35,12 @@ def test_an_unidentified_citation_joins_a_candidate_already_cited(cmap) -> None:
     assert len(distinct_works(cmap, {(S1, "43"), (S1, "44"), (S0, "6"), (S0, "75")})) == 2
 
 
+def test_a_seed_cited_as_a_work_is_not_counted_beside_its_own_references(cmap) -> None:
+    # 000 [18] is seed 001 itself; alone it is one work, beside 001's own references it adds none
+    assert distinct_works(cmap, {(S0, "18")}) == {"aunger2021a"}
+    assert distinct_works(cmap, {(S0, "18"), (S1, "31")}) == {"vangen2003"}
+
+
 @given(st.integers(min_value=0, max_value=500))
 def test_citation_points_grow_with_diminishing_returns(n: int) -> None:
     scoring = _scoring()
