@@ -19,9 +19,10 @@ class _Strict(BaseModel):
 
 
 class Scoring(_Strict):
-    per_distinct_citation: float
-    max_citation_points: float
-    uncited_record_points: float
+    """Points for the evidence behind a link (``bayescollab.elicit.grades`` applies them)."""
+
+    citation_scale: float = Field(gt=0)  # points = citation_scale * log2(1 + sources)
+    uncited_record_weight: float = Field(ge=0)
     per_extra_stage: float
     conflict_penalty: float
     hypothesis_only_penalty: float

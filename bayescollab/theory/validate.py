@@ -14,6 +14,7 @@ from itertools import pairwise
 import networkx as nx
 
 from bayescollab.errors import Problem
+from bayescollab.theory.citations import check_citations
 from bayescollab.theory.edges import link_sign
 from bayescollab.theory.load import Theory
 from bayescollab.theory.schema import SeedRef
@@ -30,6 +31,7 @@ def validate_theory(theory: Theory) -> list[Problem]:
         _check_node_states_ordered,
         _check_cmoc_terms,
         _check_sources,
+        check_citations,
         _check_manifests,
         _check_proposed_nodes,
         _check_structure,
