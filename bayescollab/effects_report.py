@@ -19,7 +19,7 @@ SHOW_AT_LEAST = 0.01
 
 
 def formalisation_table(model: Model) -> list[dict]:
-    """P(high) of trust, confidence, risk tolerance for every formalisation x mandated x integration (exact)."""
+    """P(high) of trust, confidence and risk tolerance per formalisation x mandated x integration (exact)."""
     rows = []
     for mandated in model.states("mandated"):
         for level in model.states("integration_level"):
@@ -135,9 +135,8 @@ def render(
             "|---|---|---|---|",
         ]
         for e in sorted(shown, key=lambda e: -abs(e.mean)):
-            lines.append(
-                f"| {e.target} | {e.mean:+.3f} | [{e.lo:+.3f}, {e.hi:+.3f}] | {_seed_note(model, e, claimed)} |"
-            )
+            note = _seed_note(model, e, claimed)
+            lines.append(f"| {e.target} | {e.mean:+.3f} | [{e.lo:+.3f}, {e.hi:+.3f}] | {note} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
 

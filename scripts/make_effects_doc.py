@@ -51,7 +51,8 @@ def main() -> None:
     }
     (DOCS / "effects.json").write_text(json.dumps(payload, indent=0) + "\n", encoding="utf-8")
     print(
-        f"effects table {t_table:.1f} s, claims + formalisation {seconds - t_table:.1f} s, total {seconds:.1f} s"
+        f"effects table {t_table:.1f} s, claims + formalisation {seconds - t_table:.1f} s, "
+        f"total {seconds:.1f} s"
     )
 
 

@@ -22,14 +22,16 @@ EFFECTS_JSON = Path(__file__).resolve().parents[1] / "docs" / "effects.json"
 
 #: claims the network does not yet carry at the size their wording asks: (id, why), reported in
 #: docs/effects.md. Strict: a claim that starts holding must leave this list.
-SHORT_AT_MEAN = {
-    "M13": "quick wins reach trust only through perception of progress; two links of a ranked-node "
-    "chain keep 0.07 of P(high), below the 0.08 a 'chief' factor needs",
-}
+SHORT_AT_MEAN: dict[str, str] = {}
 SHORT_IN_DRAWS = {
-    "M13": SHORT_AT_MEAN["M13"],
-    "M19": "cultural assimilation reaches trust only through conflict; at 0.08 the prior-mean effect sits on the threshold",
-    "M22": "initial trust is one of eight parents of trust with a grade-C weight; ~70% of draws reach 0.08",
+    "M02": "partner reputation rests on two works (grade C after GRADES); 'essential' asks 0.15 and "
+    "the prior mean gives 0.154, so half the draws fall short",
+    "M05": "perceived threat is one of several parents of legitimacy with a grade-C weight",
+    "M13": "quick wins reach trust only through perception of progress; two ranked-node links keep 0.08",
+    "M19": "cultural assimilation reaches trust only through conflict; 0.086 sits on the 0.08 threshold",
+    "M22": "initial trust is one of eight parents of trust with a grade-C weight",
+    "M23": "power imbalance reaches trust only through initial trust",
+    "M42": "the MoU gain on trust is one grade-C link among eight parents",
 }
 
 
@@ -48,7 +50,9 @@ def test_rule_covers_every_wording_and_enough_claims() -> None:
 def test_claim_holds_at_prior_mean(model: bc.Model, claim) -> None:
     value = claim_value(model, claim)
     if claim.id in SHORT_AT_MEAN:
-        assert not RULES.holds(claim, value), f"{claim.id} now holds ({value:+.3f}); drop it from SHORT_AT_MEAN"
+        assert not RULES.holds(claim, value), (
+            f"{claim.id} now holds ({value:+.3f}); drop it from SHORT_AT_MEAN"
+        )
         assert value > 0, f"{claim.id} lost even its direction: {value:+.3f}"
         return
     assert RULES.holds(claim, value), (
@@ -78,6 +82,10 @@ def test_recorded_draw_shares_meet_the_rule() -> None:
     """docs/effects.json (scripts/make_effects_doc.py, 200 draws): unhedged claims hold in >= 80%."""
     recorded = {c["id"]: c for c in json.loads(EFFECTS_JSON.read_text(encoding="utf-8"))["claims"]}
     assert set(recorded) == {c.id for c in RULES.claims}
-    short = {i for i, c in recorded.items() if c["needs_share"] is not None and c["share_of_draws"] < c["needs_share"]}
+    short = {
+        i
+        for i, c in recorded.items()
+        if c["needs_share"] is not None and c["share_of_draws"] < c["needs_share"]
+    }
     assert short == set(SHORT_IN_DRAWS), f"claims short of the 80% rule changed: {sorted(short)}"
     assert np.mean([c["holds_at_mean"] for c in recorded.values()]) >= 0.95
