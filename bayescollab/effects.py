@@ -167,6 +167,7 @@ def inputs_hash(models: Path | None = None, priors: Path | None = None) -> str:
 
     The code is the CPT family and the effects computation (``bayescollab/elicit``,
     ``effects.py``, ``claims.py``), so a change to either marks ``docs/effects.md`` stale.
+    ``models/examples/`` (a synthetic survey drawn from the model) is an output, not an input.
     """
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
@@ -174,7 +175,7 @@ def inputs_hash(models: Path | None = None, priors: Path | None = None) -> str:
         digest.update(path.read_bytes())
     for folder in (models or models_dir(), priors or priors_dir()):
         for path in sorted(Path(folder).rglob("*")):
-            if path.is_file():
+            if path.is_file() and "examples" not in path.relative_to(folder).parts:
                 digest.update(path.relative_to(folder).as_posix().encode())
                 digest.update(path.read_bytes())
     return digest.hexdigest()[:16]
