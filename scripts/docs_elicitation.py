@@ -31,7 +31,7 @@ def render_worked_node(model: Model, node: str = WORKED_NODE) -> str:
     lines = [
         f"Worked node: `{node}` (parents: {', '.join(f'`{p}`' for p in model.parents(node))}).",
         "",
-        "| parameter | records | distinct citations | stages | conflicting | hypothesis only "
+        "| parameter | records | distinct works | stages | conflicting | hypothesis only "
         "| points | grade | prior mean | prior sd |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
@@ -41,9 +41,9 @@ def render_worked_node(model: Model, node: str = WORKED_NODE) -> str:
             lines.append(f"| `{p.name}` | — | — | — | — | — | — | — | {p.mean:+.2f} | {p.sd:.2f} |")
             continue
         lines.append(
-            f"| `{p.name}` | {', '.join(ev.cmocs)} | {len(ev.citations)} | {', '.join(sorted(ev.stages))} "
+            f"| `{p.name}` | {', '.join(ev.cmocs)} | {len(ev.works)} | {', '.join(sorted(ev.stages))} "
             f"| {', '.join(ev.conflicting) or '—'} | {'yes' if ev.hypothesis_only else 'no'} "
-            f"| {ev.points:g} | {ev.grade} | {p.mean:+.2f} | {p.sd:.2f} |"
+            f"| {ev.points:.2f} | {ev.grade} | {p.mean:+.2f} | {p.sd:.2f} |"
         )
     parents = model.parents(node)
     table = np.asarray(model.cpts[node])

@@ -1,23 +1,35 @@
-"""θ -> CPTs through an ordered-probit (ranked-node) family with interaction terms.
+"""θ -> CPTs through an ordered-probit (ranked-node) family with moderation terms.
 
-For a child Y with K ordered states and parents X_j, each parent state carries a score in
-[-1, 1] (evenly spaced for ordered nodes; for the nominal ``collaboration_form`` the score is
-the form's typical value of the child, from ``models/forms.yaml``). The latent drive is a
-weighted mean, as in ranked nodes (Fenton, Neil & Caballero 2007), on the probit scale:
+For a child Y with K ordered states and parents X_j, each parent state carries a score s_j in
+[-1, 1]: evenly spaced for ordered nodes unless the node lists its own scores, or scores for
+this particular child (``child_scores`` in ``models/nodes.yaml``: MoU best for trust); for the
+nominal ``collaboration_form`` the form's typical value of the child (``models/forms.yaml``).
+With V_j the variance of s_j over the parent's states, the latent drive is
 
-    m(x)   = sum_j w_j s_j(x_j) + sum_i v_i s_a(x_a) s_b(x_b)
-    eta(x) = kappa * m(x) / (w0 + sum_j |w_j| + sum_i |v_i|)
+    g_j(x) = exp(sum_{i moderates j} u_i s_a(x_a))          (moderation: scales, never flips)
+    m(x)   = sum_j w_j g_j(x) s_j(x_j) + sum_c v_c s_a(x_a) t_c(x_b)   (crossovers)
+    N(x)^2 = w0^2 + sum_j (w_j g_j(x))^2 V_j + sum_c v_c^2 V_a V_t
+    eta(x) = kappa * m(x) / N(x)
 
-and P(Y <= k | x) = Phi(z_k - eta(x) / sigma) with z_k = Phi^-1(k / K). A node whose parents
-sit at their middle is uniform; signed weights push probability up or down; w0 stands for the
-causes the theory leaves out, so a lone weak parent moves its child less than a lone strong one
-and many parents share the influence instead of adding up without bound; sigma (node noise)
-softens the parents' grip. kappa and w0 live in ``priors/``. No table is typed by hand.
+and P(Y <= k | x) = Phi((tau z_k - eta(x)) / sigma), z_k = Phi^-1(k / K),
+tau = sqrt(sigma^2 + kappa^2 ((1 - c) S + c R^2) / (w0^2 + S)), S = sum_j w_j^2 V_j + sum_c v_c^2 V_a V_t,
+R = sum_j |w_j| sqrt(V_j) + sum_c |v_c| sqrt(V_a V_t) (c = ``threshold_correlation``).
+
+Why each piece (docs/decisions.md, "CPT family v2"): dividing by the root-sum-square N rather
+than sum |w| keeps a strong parent's share large among many parents, so an essential
+determinant stays visible downstream; w0 stands for the causes the theory leaves out. tau puts
+the thresholds at the quantiles of the latent's spread over parent configurations, so the
+middle state is not made rare by the thresholds and noise alone (a node whose parents sit in
+their middle is most likely in its middle). A moderation multiplies a weight by a positive
+factor, so it strengthens or weakens an effect the seeds assert without flipping it; the few
+sign changes the seeds state are crossovers with their own parent scores. kappa, w0 and the
+priors of w, u, v, sigma live in ``priors/``; no table is typed by hand.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -54,12 +66,97 @@ def form_scores(forms: Mapping[str, FormSpec], form_states: list[str], child: No
 
 
 def parent_scores(theory: Theory, parent: str, child: str) -> np.ndarray:
+    """Scores of ``parent``'s states as a cause of ``child`` (per-child scores first)."""
     node = theory.nodes[parent]
+    if child in node.child_scores:
+        return np.asarray(node.child_scores[child].scores, dtype=float)
     if node.ordered:
         return ordinal_scores(node)
     if parent == "collaboration_form":
         return form_scores(theory.forms, node.states, theory.nodes[child])
     raise CPTError(f"nominal parent {parent!r} of {child!r} has no scoring rule")
+
+
+@dataclass(frozen=True)
+class Moderator:
+    """One moderation of a main term: exp(θ[col] * scores[x_axis]) scales the weight."""
+
+    col: int
+    axis: int
+    scores: np.ndarray
+
+
+@dataclass(frozen=True)
+class MainTerm:
+    """w_j g_j(x) s_j(x_j): a parent's main effect, with the moderations of that parent."""
+
+    col: int
+    axis: int
+    scores: np.ndarray
+    var: float
+    moderators: tuple[Moderator, ...]
+
+
+@dataclass(frozen=True)
+class CrossTerm:
+    """v s_a(x_a) t(x_b): an additive crossover the seeds state (the direction changes)."""
+
+    col: int
+    axis_a: int
+    scores_a: np.ndarray
+    axis_b: int
+    scores_b: np.ndarray
+    var: float
+
+
+@dataclass(frozen=True)
+class NodeDesign:
+    """Everything θ-free about one node's CPT: parents, scores, which θ columns enter where."""
+
+    node: str
+    parents: tuple[str, ...]
+    cards: tuple[int, ...]
+    n_states: int
+    main: tuple[MainTerm, ...]
+    cross: tuple[CrossTerm, ...]
+    noise_col: int
+
+
+def node_design(theory: Theory, spec: ThetaSpec, node: str) -> NodeDesign:
+    """The design of ``node``'s CPT (shared by :func:`node_cpt` and the stacked family)."""
+    parents = tuple(theory.parents(node))
+    cards = tuple(len(theory.nodes[p].states) for p in parents)
+    scores = {p: parent_scores(theory, p, node) for p in parents}
+    mods: dict[str, list[Moderator]] = {p: [] for p in parents}
+    cross = []
+    for inter in theory.interactions:
+        if inter.child != node:
+            continue
+        a, b = parents.index(inter.modifier), parents.index(inter.parent)
+        col = spec.index(interaction_name(inter.modifier, inter.parent, node))
+        if inter.kind == "moderation":
+            mods[inter.parent].append(Moderator(col, a, scores[inter.modifier]))
+        else:
+            t = np.asarray(inter.parent_scores if inter.parent_scores is not None else scores[inter.parent])
+            var = float(np.var(scores[inter.modifier]) * np.var(t))
+            cross.append(CrossTerm(col, a, scores[inter.modifier], b, t, var))
+    main = tuple(
+        MainTerm(spec.index(weight_name(p, node)), j, scores[p], float(np.var(scores[p])), tuple(mods[p]))
+        for j, p in enumerate(parents)
+    )
+    return (
+        NodeDesign(
+            node,
+            parents,
+            cards,
+            len(theory.nodes[node].states),
+            main,
+            tuple(cross),
+            spec.index(noise_name(node)),
+        )
+        if parents
+        else NodeDesign(node, (), (), len(theory.nodes[node].states), (), (), -1)
+    )
 
 
 class ArrayOps:
@@ -101,17 +198,34 @@ def pytensor_ops() -> ArrayOps:
     )
 
 
-def ordered_probit(eta, sigma, n_states: int, ops: ArrayOps = NUMPY_OPS):
+def ordered_probit(eta, sigma, n_states: int, ops: ArrayOps = NUMPY_OPS, tau=1.0):
     """Probabilities of ``n_states`` ordered states given latent drive ``eta``; new last axis.
 
-    ``sigma`` broadcasts against ``eta`` (a scalar, or one value per leading draw).
+    P(Y <= k) = Phi((tau z_k - eta) / sigma) with z_k = Phi^-1(k / K): ``tau`` stretches the
+    thresholds to the latent's spread. ``sigma`` and ``tau`` broadcast against ``eta``.
     """
     xp = ops.xp
     z = ndtri(np.arange(1, n_states) / n_states)
-    cdf = ops.ndtr(z - (eta / sigma)[..., None])
+    cdf = ops.ndtr((xp.expand_dims(tau, -1) * z - xp.expand_dims(eta, -1)) / xp.expand_dims(sigma, -1))
     lower = xp.concatenate([xp.zeros_like(cdf[..., :1]), cdf], axis=-1)
     upper = xp.concatenate([cdf, xp.ones_like(cdf[..., :1])], axis=-1)
     return ops.clip(upper - lower, 0.0, 1.0)
+
+
+#: smoothing of |w| = sqrt(w^2 + SMOOTH_ABS) in the threshold spread (differentiable at w = 0)
+SMOOTH_ABS = 1e-6
+
+
+def threshold_scale(spec: ThetaSpec, sigma, spread, reach, xp):
+    """tau: the latent's sd over parent configurations and noise, where the thresholds go.
+
+    ``spread`` = sum w^2 V (parents independent), ``reach`` = sum |w| sqrt(V) (its square:
+    parents moving together); parents of one node share causes, so the spread is taken
+    between the two, ``threshold_correlation`` of the way to the correlated end.
+    """
+    c = spec.threshold_correlation
+    mixed = (1.0 - c) * spread + c * reach**2
+    return xp.sqrt(sigma**2 + spec.latent_scale**2 * mixed / (spec.baseline_weight**2 + spread))
 
 
 def _axis_shape(n_batch: int, n_parents: int, axis: int, card: int) -> tuple[int, ...]:
@@ -124,42 +238,45 @@ def _axis_shape(n_batch: int, n_parents: int, axis: int, card: int) -> tuple[int
 def node_cpt(theory: Theory, spec: ThetaSpec, theta, node: str, ops: ArrayOps = NUMPY_OPS):
     """CPT of ``node``: shape (*draws, card(node), *card(parents)), in pgmpy's order.
 
-    ``theta`` has shape (P,) or (*draws, P); leading draw axes carry through, so a thousand
-    parameter draws cost one vectorised pass instead of a thousand Python loops.
+    The readable definition of the family (module docstring), one node at a time by
+    broadcasting; :class:`bayescollab.elicit.family.CPTFamily` computes the same tables for
+    all nodes at once. ``theta`` has shape (P,) or (*draws, P); leading draw axes carry through.
     """
     xp = ops.xp
-    child = theory.nodes[node]
-    parents = theory.parents(node)
-    k = len(child.states)
+    design = node_design(theory, spec, node)
     n_batch = theta.ndim - 1
-    if not parents:
-        return ops.constant(np.full(k, 1.0 / k), theta)
+    if not design.parents:
+        return ops.constant(np.full(design.n_states, 1.0 / design.n_states), theta)
+    n_par = len(design.parents)
 
-    def param(name: str):
-        return ops.pad_right(theta[..., spec.index(name)], len(parents))
+    def param(col: int):
+        return ops.pad_right(theta[..., col], n_par)
 
-    cards = [len(theory.nodes[p].states) for p in parents]
-    scores = {p: parent_scores(theory, p, node) for p in parents}
-    eta = 0.0
-    total = spec.baseline_weight
-    for axis, p in enumerate(parents):
-        w = param(weight_name(p, node))
-        eta = eta + w * scores[p].reshape(_axis_shape(n_batch, len(parents), axis, cards[axis]))
-        total = total + xp.abs(w)
-    for inter in theory.interactions:
-        if inter.child != node:
-            continue
-        a, b = parents.index(inter.modifier), parents.index(inter.parent)
-        v = param(interaction_name(inter.modifier, inter.parent, node))
-        s_a = scores[inter.modifier].reshape(_axis_shape(n_batch, len(parents), a, cards[a]))
-        s_b = scores[inter.parent].reshape(_axis_shape(n_batch, len(parents), b, cards[b]))
-        eta = eta + v * s_a * s_b
-        total = total + xp.abs(v)
-    eta = spec.latent_scale * eta / total
-    sigma = param(noise_name(node))
+    def on_axis(values: np.ndarray, axis: int) -> np.ndarray:
+        return values.reshape(_axis_shape(n_batch, n_par, axis, design.cards[axis]))
+
+    baseline = spec.baseline_weight
+    drive, norm2, spread, reach = 0.0, baseline**2, 0.0, 0.0
+    for term in design.main:
+        w = param(term.col)
+        spread = spread + w**2 * term.var
+        reach = reach + xp.sqrt(w**2 + SMOOTH_ABS) * np.sqrt(term.var)
+        for mod in term.moderators:
+            w = w * xp.exp(param(mod.col) * on_axis(mod.scores, mod.axis))
+        drive = drive + w * on_axis(term.scores, term.axis)
+        norm2 = norm2 + w**2 * term.var
+    for term in design.cross:
+        v = param(term.col)
+        drive = drive + v * on_axis(term.scores_a, term.axis_a) * on_axis(term.scores_b, term.axis_b)
+        norm2 = norm2 + v**2 * term.var
+        spread = spread + v**2 * term.var
+        reach = reach + xp.sqrt(v**2 + SMOOTH_ABS) * np.sqrt(term.var)
+    sigma = param(design.noise_col)
     if isinstance(sigma, np.ndarray) and not np.all(sigma > 0):
         raise CPTError(f"noise for {node!r} is {np.min(sigma)}; expected a positive number")
-    probs = ordered_probit(eta, sigma, k, ops)  # (*draws, *cards, k)
+    eta = spec.latent_scale * drive / xp.sqrt(norm2)
+    tau = threshold_scale(spec, sigma, spread, reach, xp)
+    probs = ordered_probit(eta, sigma, design.n_states, ops, tau=tau)  # (*draws, *cards, k)
     return xp.moveaxis(probs, -1, n_batch)
 
 

@@ -19,9 +19,10 @@ class _Strict(BaseModel):
 
 
 class Scoring(_Strict):
-    per_distinct_citation: float
-    max_citation_points: float
-    uncited_record_points: float
+    """Points for the evidence behind a link (``bayescollab.elicit.grades`` applies them)."""
+
+    citation_scale: float = Field(gt=0)  # points = citation_scale * log2(1 + sources)
+    uncited_record_weight: float = Field(ge=0)
     per_extra_stage: float
     conflict_penalty: float
     hypothesis_only_penalty: float
@@ -49,6 +50,8 @@ class ElicitationSettings(_Strict):
     noise: ScalePrior
     baseline_weight: float = Field(gt=0)
     latent_scale: float = Field(gt=0)
+    #: where the CPT thresholds sit between independent (0) and fully correlated (1) parents
+    threshold_correlation: float = Field(default=0.0, ge=0, le=1)
     root_prior: Literal["uniform"] = "uniform"
 
     @model_validator(mode="after")

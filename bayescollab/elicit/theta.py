@@ -47,6 +47,7 @@ class ThetaSpec:
     parameters: tuple[Parameter, ...]
     baseline_weight: float = 1.0
     latent_scale: float = 2.5
+    threshold_correlation: float = 0.0
 
     @property
     def names(self) -> list[str]:
@@ -165,4 +166,5 @@ def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec
         tuple(params),
         baseline_weight=settings.baseline_weight,
         latent_scale=settings.latent_scale,
+        threshold_correlation=settings.threshold_correlation,
     )

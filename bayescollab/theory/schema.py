@@ -34,6 +34,14 @@ class Source(SeedRef):
     stage: EvidenceStage
 
 
+class ChildScores(_Strict):
+    """Per-child parent-state scores (in [-1, 1]) with the seed location that asks for them."""
+
+    scores: list[float]
+    why: str = Field(min_length=10)
+    source: SeedRef
+
+
 class NodeSpec(_Strict):
     """One node of the causal web."""
 
@@ -50,14 +58,21 @@ class NodeSpec(_Strict):
     #: optional per-state scores in [-1, 1] when the listed order is not the direction of effect
     #: (ambition: realistic is best, both extremes harm); used for link signs and CPT scores
     scores: list[float] | None = None
+    #: scores this node's states carry as a parent of one particular child, when that child's
+    #: response is not the node's own order (MoU best for trust); see ChildScores
+    child_scores: dict[str, ChildScores] = Field(default_factory=dict)
 
     @model_validator(mode="after")
     def _scores_fit(self) -> NodeSpec:
-        if self.scores is not None:
-            if len(self.scores) != len(self.states):
-                raise ValueError(f"scores {self.scores} need one value per state {self.states}")
-            if any(not -1.0 <= v <= 1.0 for v in self.scores):
-                raise ValueError(f"scores {self.scores} must lie in [-1, 1]")
+        for where, scores in [("scores", self.scores)] + [
+            (f"child_scores[{c}]", cs.scores) for c, cs in self.child_scores.items()
+        ]:
+            if scores is None:
+                continue
+            if len(scores) != len(self.states):
+                raise ValueError(f"{where} {scores} need one value per state {self.states}")
+            if any(not -1.0 <= v <= 1.0 for v in scores):
+                raise ValueError(f"{where} {scores} must lie in [-1, 1]")
         return self
 
     @field_validator("states")
@@ -187,7 +202,10 @@ class RoutingSpec(_Strict):
 class InteractionSpec(_Strict):
     """A moderation the theory states: ``modifier`` changes the effect of ``parent`` on ``child``.
 
-    ``sign`` +1 means the parent's effect is stronger when the modifier is at its high end.
+    ``kind: moderation`` scales the parent's weight by exp(u * s(modifier)): ``sign`` +1 means
+    the effect is stronger when the modifier is at its high end, -1 weaker; it can never flip
+    the effect's direction. ``kind: crossover`` adds v * s(modifier) * t(parent), with
+    ``parent_scores`` t, for the few places the seeds say the direction itself changes.
     """
 
     id: str
@@ -197,6 +215,14 @@ class InteractionSpec(_Strict):
     sign: Literal[-1, 1]
     cmocs: list[str] = Field(min_length=1)
     paraphrase: str
+    kind: Literal["moderation", "crossover"] = "moderation"
+    parent_scores: list[float] | None = None
+
+    @model_validator(mode="after")
+    def _scores_for_crossover(self) -> InteractionSpec:
+        if self.kind == "moderation" and self.parent_scores is not None:
+            raise ValueError("parent_scores only apply to kind: crossover")
+        return self
 
 
 class Scenario(_Strict):

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from itertools import pairwise
 
 from bayescollab.errors import Problem
+from bayescollab.theory.citations import check_citations
 from bayescollab.theory.core import Theory
 from bayescollab.theory.edges import link_sign
 from bayescollab.theory.graph import find_cycle
@@ -29,6 +30,7 @@ def validate_theory(theory: Theory) -> list[Problem]:
         _check_node_states_ordered,
         _check_cmoc_terms,
         _check_sources,
+        check_citations,
         _check_manifests,
         _check_proposed_nodes,
         _check_structure,
