@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from bayescollab._paths import models_dir, priors_dir
-from bayescollab.model import Model
+from bayescollab.model import Model, load_model
 
 #: interval reported over prior draws
 INTERVAL = (0.05, 0.95)
@@ -163,19 +163,23 @@ def effects_table(model: Model, *, draws: int = 50, n_samples: int = 4000, seed:
 
 
 def inputs_hash(models: Path | None = None, priors: Path | None = None) -> str:
-    """sha256 over ``models/``, ``priors/`` and the code that turns them into numbers.
+    """sha256 over the data in ``models/`` and ``priors/`` and what the CPT family makes of it.
 
-    The code is the CPT family and the effects computation (``bayescollab/elicit``,
-    ``effects.py``, ``claims.py``), so a change to either marks ``docs/effects.md`` stale.
+    The fingerprint is semantic, not textual: the data files' bytes, θ's prior mean and sd, and
+    every CPT at the prior mean (rounded to 1e-12). A change to the family that moves a number
+    marks ``docs/effects.md`` stale; a refactor or a docstring edit that moves none does not.
     ``models/examples/`` (a synthetic survey drawn from the model) is an output, not an input.
     """
     digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for path in [here / "effects.py", here / "claims.py", *sorted((here / "elicit").glob("*.py"))]:
-        digest.update(path.read_bytes())
     for folder in (models or models_dir(), priors or priors_dir()):
         for path in sorted(Path(folder).rglob("*")):
             if path.is_file() and "examples" not in path.relative_to(folder).parts:
                 digest.update(path.relative_to(folder).as_posix().encode())
                 digest.update(path.read_bytes())
+    model = load_model(models, priors, plan_store=None)
+    for values in (model.theta_spec.prior_mean(), model.theta_spec.prior_sd()):
+        digest.update(np.round(np.asarray(values, dtype=float), 12).tobytes())
+    for node in model.nodes:
+        digest.update(node.encode())
+        digest.update(np.round(np.asarray(model.cpts[node], dtype=float), 12).tobytes())
     return digest.hexdigest()[:16]

@@ -24,7 +24,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "engine": ("engine",),
     "model": ("setting", "cases", "results", "compiled", "pgmpy_bridge", "posterior", "model"),
     "survey": ("survey", "explain"),
-    "sensitivity": ("sensitivity",),
+    "sensitivity": ("sensitivity", "effects", "claims", "effects_report"),
     "plots": ("plots",),
     "app": ("viz", "cli", "__main__", "__init__"),
 }
