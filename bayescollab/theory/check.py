@@ -1,7 +1,7 @@
 """Check every data file the theory layer reads, for ``bayescollab validate``.
 
 :func:`check_files` loads ``models/`` (the theory, then ``levers.yaml`` and ``instrument.csv``
-against it) and ``priors/measurement.yaml``, and returns every problem as a
+against it, and ``magnitude_claims.yaml``) and ``priors/measurement.yaml``, and returns every problem as a
 :class:`~bayescollab.errors.Problem` naming the file, the entry and the expected value. The
 elicitation priors (``priors/evidence_grades.yaml``) load one layer up, in
 :mod:`bayescollab.elicit.settings`; the command adds those.
@@ -16,6 +16,7 @@ from pathlib import Path
 
 from bayescollab._paths import priors_dir
 from bayescollab.errors import InstrumentError, Problem, TheoryError
+from bayescollab.theory.claims import check_claims, load_claims
 from bayescollab.theory.core import Theory
 from bayescollab.theory.instrument import INSTRUMENT_FILE, load_instrument
 from bayescollab.theory.levers import load_levers
@@ -61,6 +62,10 @@ def check_files(
                 load_instrument(path, theory=theory)
             except InstrumentError as exc:
                 problems.extend(exc.problems)
+        try:
+            problems.extend(check_claims(load_claims(theory.root), theory))
+        except TheoryError as exc:
+            problems.extend(exc.problems)
     root = _priors_root(priors)
     if root is not None:
         problems.extend(check_measurement_priors(root))

@@ -178,6 +178,17 @@ def break_nodes_yaml_empty(models: Path, priors: Path) -> tuple[str, str]:
     return "nodes.yaml [file]", "file is empty; expected a mapping with a list under 'nodes'"
 
 
+def break_claim_state(models: Path, priors: Path) -> tuple[str, str]:
+    claims = models / "magnitude_claims.yaml"
+    _edit_yaml(claims, lambda d: d["claims"][0]["a"].update(collaboration_history="great"))
+    return "magnitude_claims.yaml [claim M01]", "unknown state 'great' of collaboration_history; expected"
+
+
+def break_claim_wording(models: Path, priors: Path) -> tuple[str, str]:
+    _edit_yaml(models / "magnitude_claims.yaml", lambda d: d["claims"][0].update(wording="crucial"))
+    return "magnitude_claims.yaml [claim M01]", "wording 'crucial' has no rule; expected one of"
+
+
 BREAKERS = [
     break_unknown_node,
     break_unknown_state,
@@ -196,6 +207,8 @@ BREAKERS = [
     break_measurement_negative,
     break_nodes_yaml_typo,
     break_nodes_yaml_empty,
+    break_claim_state,
+    break_claim_wording,
 ]
 
 #: breakers whose fault is a root cause: validate reports it first and stops
