@@ -29,6 +29,7 @@ import numpy as np
 
 from bayescollab._paths import models_dir, priors_dir
 from bayescollab.model import Model, load_model
+from bayescollab.theory import graph
 
 #: interval reported over prior draws
 INTERVAL = (0.05, 0.95)
@@ -85,7 +86,6 @@ class _Sampler:
         rng = np.random.default_rng(seed)
         self.uniform = {n: rng.random((len(theta), n_samples)) for n in self.order}
         self.base = self.run({})
-        self.children = {n: [c for c in self.order if n in self.parents[c]] for n in self.order}
 
     def _draw(self, node: str, values: dict[str, np.ndarray]) -> np.ndarray:
         cum, cards = self.cum[node]
@@ -110,13 +110,7 @@ class _Sampler:
         return values
 
     def descendants(self, node: str) -> set[str]:
-        seen, stack = set(), [node]
-        while stack:
-            for c in self.children[stack.pop()]:
-                if c not in seen:
-                    seen.add(c)
-                    stack.append(c)
-        return seen
+        return graph.descendants(self.parents, node)
 
 
 def effect_draws(
