@@ -128,6 +128,12 @@ def check_output_dir(
     path = Path(path)
     if path.exists() and not path.is_dir():
         raise OutputError(f"{option} {path} is a file; expected a folder for the results")
+    for name in results if path.is_dir() else ():
+        if (path / name).is_dir():
+            raise OutputError(
+                f"{option} {path}: {path / name} is a folder, but the run writes a file of that name; "
+                "expected it moved away"
+            )
     if path.is_dir() and not force:
         found = [n for n in (*results, MANIFEST, INCOMPLETE_MARKER) if (path / n).exists()]
         if found:

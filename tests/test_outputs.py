@@ -83,15 +83,22 @@ def test_learn_refuses_existing_results_before_sampling(run_cli, learn_run) -> N
     assert time.perf_counter() - started < 30  # refused at start-up, not after sampling
 
 
-@pytest.mark.parametrize("where", ["file", "unwritable"])
+@pytest.mark.parametrize("where", ["file", "unwritable", "result_is_folder"])
 def test_learn_refuses_a_bad_folder_before_sampling(run_cli, learn_run, tmp_path: Path, where: str) -> None:
     survey, _ = learn_run
     if where == "unwritable":
         target = _unwritable_folder() / "out"
+    elif where == "result_is_folder":  # one file of the run would fail to land: refused up front
+        target = tmp_path / "run"
+        (target / "ppc.png").mkdir(parents=True)
     else:
         target = survey
-    done = run_cli("learn", str(survey), "-o", str(target), *TINY)
-    needle = {"file": "is a file; expected a folder", "unwritable": "cannot write into"}[where]
+    done = run_cli("learn", str(survey), "-o", str(target), *TINY, "--force")
+    needle = {
+        "file": "is a file; expected a folder",
+        "unwritable": "cannot write into",
+        "result_is_folder": "ppc.png is a folder, but the run writes a file",
+    }[where]
     assert done.returncode == 2 and needle in done.stderr, done.stderr
     assert "Traceback" not in done.stderr
     assert survey.read_text(encoding="utf-8") == SURVEY
