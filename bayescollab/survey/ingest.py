@@ -223,14 +223,41 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
     text = _decode(raw, source)
     # strict: a quote left open is an error at the end of the file, not a cell that swallows it
     reader = csv.reader(io.StringIO(text, newline=""), strict=True)
-    header: list[str] | None = None
+    header, header_line = _read_header(reader, text, source)
+    problems = _check_header(header, instrument)
+    if problems:
+        raise SurveyError(source, problems)
+    rows = _Rows(header, instrument)
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            problems.append(_csv_problem(exc, text, start, reader.line_num, header))
+            break
+        rows.add(start, cells, problems)
+    if not rows.lines and not problems:
+        problems.append(
+            SurveyProblem(
+                header_line, None, "no respondent rows after the header; expected one row per respondent"
+            )
+        )
+    if problems:
+        raise SurveyError(source, problems)
+    return rows.frame(path)
+
+
+def _read_header(reader: Any, text: str, source: str) -> tuple[list[str], int]:
+    """The first non-blank row, stripped, and the line it ends on; an empty file is refused."""
     start = 1
     try:
-        while header is None:
+        while True:
             start = reader.line_num + 1
             first = next(reader)
             if any(cell.strip() for cell in first):
-                header = [cell.strip() for cell in first]
+                return [cell.strip() for cell in first], reader.line_num
     except StopIteration:
         raise SurveyError(
             source,
@@ -242,44 +269,57 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
         ) from None
     except csv.Error as exc:
         raise SurveyError(source, [_csv_problem(exc, text, start, reader.line_num, None)]) from None
-    header_line = reader.line_num
-    problems = _check_header(header, instrument)
-    if problems:
-        raise SurveyError(source, problems)
 
-    items = [(position, instrument[name]) for position, name in enumerate(header) if name in instrument]
-    lookups = {item.item_id: answer_lookup(item) for _, item in items}
-    pos = {name: header.index(name) for name in RESERVED_COLUMNS if name in header}
-    lines: list[int] = []
-    meta: dict[str, list[Any]] = {name: [] for name in RESERVED_COLUMNS}
-    codes: dict[str, list[int | None]] = {item_id: [] for item_id in instrument.item_ids}
-    first_seen: dict[tuple[str, str], int] = {}
-    while True:
-        start = reader.line_num + 1
-        try:
-            cells = next(reader)
-        except StopIteration:
-            break
-        except csv.Error as exc:
-            problems.append(_csv_problem(exc, text, start, reader.line_num, header))
-            break
+
+class _Rows:
+    """Respondent rows as they are read: ids, answer codes, and every problem with its line.
+
+    One row's checks (width, respondent id, each answer) are separate steps so that a file
+    with many faults reports them all in one pass.
+    """
+
+    def __init__(self, header: list[str], instrument: Instrument):
+        self.header = header
+        self.items = [
+            (position, instrument[name]) for position, name in enumerate(header) if name in instrument
+        ]
+        self.lookups = {item.item_id: answer_lookup(item) for _, item in self.items}
+        self.pos = {name: header.index(name) for name in RESERVED_COLUMNS if name in header}
+        self.lines: list[int] = []
+        self.meta: dict[str, list[Any]] = {name: [] for name in RESERVED_COLUMNS}
+        self.codes: dict[str, list[int | None]] = {item_id: [] for item_id in instrument.item_ids}
+        self.first_seen: dict[tuple[str, str], int] = {}
+
+    def add(self, start: int, cells: list[str], problems: list[SurveyProblem]) -> None:
         if not any(cell.strip() for cell in cells):
-            continue  # a wholly blank row is not a respondent
-        if len(cells) != len(header):
-            hint = next(
-                (
-                    f"; it looks separated by {name}"
-                    for char, name in _FOREIGN_DELIMITERS.items()
-                    if char in "".join(cells)
-                ),
-                "",
-            )
-            problems.append(
-                SurveyProblem(
-                    start, None, f"the row has {len(cells)} cells but the header has {len(header)}{hint}"
-                )
-            )
-            continue
+            return  # a wholly blank row is not a respondent
+        if len(cells) != len(self.header):
+            problems.append(self._width_problem(start, cells))
+            return
+        respondent, collaboration, organisation = self._ids(start, cells, problems)
+        row_codes = self._answers(start, cells, problems)
+        self.lines.append(start)
+        self.meta["respondent_id"].append(respondent)
+        self.meta["collaboration_id"].append(collaboration)
+        self.meta["organisation"].append(organisation or None)
+        for item_id in self.codes:
+            self.codes[item_id].append(row_codes.get(item_id))
+
+    def _width_problem(self, start: int, cells: list[str]) -> SurveyProblem:
+        hint = next(
+            (
+                f"; it looks separated by {name}"
+                for char, name in _FOREIGN_DELIMITERS.items()
+                if char in "".join(cells)
+            ),
+            "",
+        )
+        return SurveyProblem(
+            start, None, f"the row has {len(cells)} cells but the header has {len(self.header)}{hint}"
+        )
+
+    def _ids(self, start: int, cells: list[str], problems: list[SurveyProblem]) -> tuple[str, str, str]:
+        pos = self.pos
         respondent = cells[pos["respondent_id"]].strip()
         collaboration = cells[pos["collaboration_id"]].strip() if "collaboration_id" in pos else ""
         collaboration = collaboration or DEFAULT_COLLABORATION
@@ -288,28 +328,31 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
             problems.append(
                 SurveyProblem(start, "respondent_id", "respondent id is blank; every row needs one")
             )
-        else:
-            key = (collaboration, respondent)
-            if key in first_seen:
-                problems.append(
-                    SurveyProblem(
-                        start,
-                        "respondent_id",
-                        f"respondent id {respondent!r} repeats line {first_seen[key]} "
-                        f"(collaboration {collaboration!r}); ids must be unique within a collaboration",
-                        respondent,
-                    )
+            return respondent, collaboration, organisation
+        key = (collaboration, respondent)
+        if key in self.first_seen:
+            problems.append(
+                SurveyProblem(
+                    start,
+                    "respondent_id",
+                    f"respondent id {respondent!r} repeats line {self.first_seen[key]} "
+                    f"(collaboration {collaboration!r}); ids must be unique within a collaboration",
+                    respondent,
                 )
-            first_seen.setdefault(key, start)
+            )
+        self.first_seen.setdefault(key, start)
+        return respondent, collaboration, organisation
+
+    def _answers(self, start: int, cells: list[str], problems: list[SurveyProblem]) -> dict[str, int | None]:
         row_codes: dict[str, int | None] = {}
-        for position, item in items:
+        for position, item in self.items:
             value = cells[position].strip()
             if not value:
                 row_codes[item.item_id] = None
                 continue
             number = _NUMBER.match(value)
             key_text = (number.group(1).lstrip("0") or "0") if number else _norm(value)
-            code = lookups[item.item_id].get(key_text)
+            code = self.lookups[item.item_id].get(key_text)
             if code is None:
                 problems.append(
                     SurveyProblem(
@@ -320,29 +363,18 @@ def read_survey(path: Path | str, instrument: Instrument | None = None) -> pd.Da
                     )
                 )
             row_codes[item.item_id] = code
-        lines.append(start)
-        meta["respondent_id"].append(respondent)
-        meta["collaboration_id"].append(collaboration)
-        meta["organisation"].append(organisation or None)
-        for item_id in codes:
-            codes[item_id].append(row_codes.get(item_id))
-    if not lines and not problems:
-        problems.append(
-            SurveyProblem(
-                header_line, None, "no respondent rows after the header; expected one row per respondent"
-            )
+        return row_codes
+
+    def frame(self, path: Path) -> pd.DataFrame:
+        frame = pd.DataFrame(
+            {
+                **{name: pd.array(values, dtype="string") for name, values in self.meta.items()},
+                **{item_id: pd.array(values, dtype="Int64") for item_id, values in self.codes.items()},
+            },
+            index=pd.Index(self.lines, name="line"),
         )
-    if problems:
-        raise SurveyError(source, problems)
-    frame = pd.DataFrame(
-        {
-            **{name: pd.array(values, dtype="string") for name, values in meta.items()},
-            **{item_id: pd.array(values, dtype="Int64") for item_id, values in codes.items()},
-        },
-        index=pd.Index(lines, name="line"),
-    )
-    frame.attrs = {"source": str(path), "items_in_file": [item.item_id for _, item in items]}
-    return frame
+        frame.attrs = {"source": str(path), "items_in_file": [item.item_id for _, item in self.items]}
+        return frame
 
 
 def _quote_cell(physical: str) -> int:
