@@ -80,18 +80,3 @@ def __getattr__(name: str) -> Any:
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(_LAZY))
 
-
-class _Package(types.ModuleType):
-    """Keeps ``bayescollab.explain`` the function when the submodule of that name is imported.
-
-    Importing a submodule binds it on its package; with the eager imports this package used to
-    have, the function was bound afterwards and won. With lazy imports the binding is refused here.
-    """
-
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _LAZY and isinstance(value, types.ModuleType):
-            return
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
