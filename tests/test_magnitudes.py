@@ -23,11 +23,14 @@ RULES = load_claims()
 EFFECTS_JSON = Path(__file__).resolve().parents[1] / "docs" / "effects.json"
 
 #: mechanisms a single named scenario or form setting may make near-certain (a state outside
-#: EXTREME_BOUNDS), each because the seeds call its determinants essential: node -> location
+#: EXTREME_BOUNDS), each because the seeds call its determinants essential (or say they act
+#: "drastically", the same tier of the wording rule): node -> location
 NEAR_CERTAIN_ALLOWED = {
     "initial_trust": "000 Mechanisms specific to early stages of collaboration: the history of working "
     "together, organisational reputations and the strength of legal agreements are essential to "
     "initial trust",
+    "perceived_task_complexity": "000 Refinements by collaboration type and collaborative functioning [1]: "
+    "being cross-sector with many organisations drastically increases task complexity",
 }
 
 
