@@ -17,17 +17,28 @@ Nothing is ever written to the shipped file at run time.
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+import os
+from collections.abc import Mapping, Sequence
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from bayescollab.engine.plan import FORMAT, Plan, PlanStore, verify_plan
 
-__all__ = ["SHIPPED_FILE", "LayeredPlanStore", "ShippedPlans", "shipped_plans"]
+__all__ = [
+    "SHIPPED_ENV",
+    "SHIPPED_FILE",
+    "LayeredPlanStore",
+    "ShippedPlans",
+    "shipped_plans",
+    "structure_fingerprint",
+]
 
 SHIPPED_FILE = Path(__file__).with_name("shipped_plans.json")
+#: environment variable: ``off`` ignores the shipped plans (scripts/make_plans.py, benchmarks)
+SHIPPED_ENV = "BAYESCOLLAB_SHIPPED_PLANS"
 
 
 class ShippedPlans:
@@ -37,17 +48,17 @@ class ShippedPlans:
     another plan format, is an empty layer.
     """
 
-    def __init__(self, path: Path | str = SHIPPED_FILE):
-        self.path = Path(path)
-        self._plans: dict[str, Any] | None = None
+    def __init__(self, path: Path | str | None = SHIPPED_FILE):
+        self.path = Path(path) if path is not None else None
+        self._plans: dict[str, Any] | None = None if path is not None else {}
         self.header: dict[str, Any] = {}
 
     def __repr__(self) -> str:
-        return f"ShippedPlans({str(self.path)!r})"
+        return f"ShippedPlans({str(self.path) if self.path else None!r})"
 
     @property
     def plans(self) -> dict[str, Any]:
-        if self._plans is None:
+        if self._plans is None and self.path is not None:
             try:
                 raw = json.loads(self.path.read_text(encoding="utf-8"))
                 ok = (
@@ -59,7 +70,7 @@ class ShippedPlans:
                 raw, ok = {}, False
             self._plans = raw["plans"] if ok else {}
             self.header = {k: v for k, v in raw.items() if k != "plans"} if ok else {}
-        return self._plans
+        return self._plans or {}
 
     def __len__(self) -> int:
         return len(self.plans)
@@ -80,9 +91,16 @@ class ShippedPlans:
         return plan if verify_plan(plan, expr, shapes) else None
 
 
-@lru_cache(maxsize=1)
 def shipped_plans() -> ShippedPlans:
-    """The package's shipped plans (one parsed copy per process)."""
+    """The package's shipped plans (one parsed copy per process); none when ``$BAYESCOLLAB_SHIPPED_PLANS``
+    is ``off``."""
+    if os.environ.get(SHIPPED_ENV, "").lower() == "off":
+        return ShippedPlans(None)
+    return _packaged()
+
+
+@lru_cache(maxsize=1)
+def _packaged() -> ShippedPlans:
     return ShippedPlans()
 
 
@@ -113,3 +131,10 @@ class LayeredPlanStore:
     def save(self, expr: str, shapes: Sequence[tuple[int, ...]], plan: Plan, runs: int = 1) -> None:
         if self.user is not None:
             self.user.save(expr, shapes, plan, runs)
+
+
+def structure_fingerprint(parents: Mapping[str, Sequence[str]], cards: Mapping[str, int]) -> str:
+    """A hash of the network's structure (nodes in order, their parents, their state counts) and
+    the plan format: what the shipped plans depend on. Changed CPT numbers keep it."""
+    rows = [[node, list(parents[node]), int(cards[node])] for node in parents]
+    return hashlib.sha256(json.dumps([FORMAT, rows]).encode("utf-8")).hexdigest()[:32]
