@@ -10,8 +10,9 @@ store (``BAYESCOLLAB_PLAN_CACHE`` a new empty folder each time), in four conditi
 - ``cold``: shipped plans on, model cache filled (any later command with an empty plan store);
 - ``warm``: as ``cold``, but the plan store kept from the previous run of the same command.
 
-Timings are medians of ``repeat`` runs; the 1-minute load average is printed beside each, since
-on a shared machine a timing under load is an upper bound.
+Timings are medians of ``repeat`` runs, wall and CPU (user + system of the child process, less
+sensitive to other jobs); the 1-minute load average is printed beside each, since on a shared
+machine a wall timing under load is an upper bound.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,7 +62,7 @@ def time_command(args: list[str], condition: str, repeat: int, scratch: Path) ->
     shipped, model_cache, keep_plans = CONDITIONS[condition]
     kept_store = scratch / f"plans-{condition}-{args[0]}"
     filled_cache = scratch / "model-cache"
-    seconds, loads = [], []
+    seconds, cpu, loads = [], [], []
     runs = repeat + (1 if keep_plans else 0)  # a warm condition first fills its store
     for i in range(runs):
         store = kept_store if keep_plans else Path(tempfile.mkdtemp(dir=scratch))
@@ -73,16 +75,20 @@ def time_command(args: list[str], condition: str, repeat: int, scratch: Path) ->
             "MPLBACKEND": "Agg",
         }
         load = _load()
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
         subprocess.run([_exe(), *args], env=env, check=True, capture_output=True, cwd=REPO)
         elapsed = time.perf_counter() - start
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if keep_plans and i == 0:
             continue
         seconds.append(elapsed)
+        cpu.append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
         loads.append(load)
     return {
         "seconds": statistics.median(seconds),
         "all_seconds": seconds,
+        "cpu_seconds": statistics.median(cpu),
         "load_1min": statistics.mean(loads),
     }
 
@@ -113,8 +119,9 @@ def run(
                 if echo:
                     r = row[condition]
                     print(
-                        f"cold-start {name:12s} {condition:7s} {r['seconds']:8.2f} s  "
-                        f"(median of {len(r['all_seconds'])}; load {r['load_1min']:.1f})",
+                        f"cold-start {name:12s} {condition:7s} {r['seconds']:8.2f} s wall "
+                        f"{r['cpu_seconds']:8.2f} s cpu (median of {len(r['all_seconds'])}; "
+                        f"load {r['load_1min']:.1f})",
                         flush=True,
                     )
             results["commands"][name] = row
