@@ -8,7 +8,9 @@ store (``BAYESCOLLAB_PLAN_CACHE`` a new empty folder each time), in four conditi
   issue 13: YAML, validation, CPT derivation and every plan search, each time);
 - ``first``: shipped plans on, model cache empty (the very first command after installing);
 - ``cold``: shipped plans on, model cache filled (any later command with an empty plan store);
-- ``warm``: as ``cold``, but the plan store kept from the previous run of the same command.
+- ``warm``: as ``cold``, but the plan store kept from the previous run of the same command;
+- ``baseline`` (with ``--baseline DIR``): an older source tree, e.g. ``git archive`` of the commit
+  before issue 13, run as ``python -m bayescollab`` with an empty plan store.
 
 Timings are medians of ``repeat`` runs, wall and CPU (user + system of the child process, less
 sensitive to other jobs); the 1-minute load average is printed beside each, since on a shared
@@ -57,9 +59,20 @@ def _load() -> float:
     return os.getloadavg()[0]
 
 
-def time_command(args: list[str], condition: str, repeat: int, scratch: Path) -> dict:
-    """Median wall seconds of ``bayescollab args`` under ``condition`` (see the module docstring)."""
-    shipped, model_cache, keep_plans = CONDITIONS[condition]
+def time_command(
+    args: list[str], condition: str, repeat: int, scratch: Path, baseline: Path | None = None
+) -> dict:
+    """Median wall seconds of ``bayescollab args`` under ``condition`` (see the module docstring).
+
+    ``condition == "baseline"``: the package found in the source tree ``baseline`` (e.g. an
+    export of the commit before issue 13), run as ``python -m bayescollab``, empty plan store.
+    """
+    shipped, model_cache, keep_plans = CONDITIONS.get(condition, (False, False, False))
+    command = [_exe()]
+    extra_env = {}
+    if condition == "baseline":
+        command = [sys.executable, "-m", "bayescollab"]
+        extra_env = {"PYTHONPATH": str(baseline)}
     kept_store = scratch / f"plans-{condition}-{args[0]}"
     filled_cache = scratch / "model-cache"
     seconds, cpu, loads = [], [], []
@@ -73,11 +86,12 @@ def time_command(args: list[str], condition: str, repeat: int, scratch: Path) ->
             "BAYESCOLLAB_MODEL_CACHE": str(cache),
             "BAYESCOLLAB_SHIPPED_PLANS": "on" if shipped else "off",
             "MPLBACKEND": "Agg",
+            **extra_env,
         }
         load = _load()
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         start = time.perf_counter()
-        subprocess.run([_exe(), *args], env=env, check=True, capture_output=True, cwd=REPO)
+        subprocess.run([*command, *args], env=env, check=True, capture_output=True, cwd=REPO)
         elapsed = time.perf_counter() - start
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         if keep_plans and i == 0:
@@ -94,11 +108,20 @@ def time_command(args: list[str], condition: str, repeat: int, scratch: Path) ->
 
 
 def run(
-    repeat: int = 3, commands: list[str] | None = None, conditions: list[str] | None = None, echo: bool = True
+    repeat: int = 3,
+    commands: list[str] | None = None,
+    conditions: list[str] | None = None,
+    echo: bool = True,
+    baseline: Path | None = None,
 ) -> dict:
-    """Time each command under each condition; returns (and with ``echo`` prints) the table."""
+    """Time each command under each condition; returns (and with ``echo`` prints) the table.
+
+    ``baseline``: a source tree of an older bayescollab, timed first as condition ``baseline``.
+    """
     commands = commands or list(COMMANDS)
     conditions = conditions or list(CONDITIONS)
+    if baseline is not None:
+        conditions = ["baseline", *conditions]
     results: dict = {"repeat": repeat, "cpu_count": os.cpu_count(), "commands": {}}
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
@@ -115,7 +138,7 @@ def run(
         for name in commands:
             row = {}
             for condition in conditions:
-                row[condition] = time_command(COMMANDS[name], condition, repeat, scratch)
+                row[condition] = time_command(COMMANDS[name], condition, repeat, scratch, baseline)
                 if echo:
                     r = row[condition]
                     print(
@@ -135,10 +158,13 @@ def main() -> None:
     parser.add_argument("--conditions", nargs="*", choices=list(CONDITIONS), default=None)
     parser.add_argument("--commands", nargs="*", choices=list(COMMANDS), default=None)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--baseline", type=Path, default=None, help="source tree of an older bayescollab to time first"
+    )
     args = parser.parse_args()
     repeat = 1 if args.quick else args.repeat
     commands = ["query", "assess"] if args.quick and not args.commands else args.commands
-    results = run(repeat, commands, args.conditions)
+    results = run(repeat, commands, args.conditions, baseline=args.baseline)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
