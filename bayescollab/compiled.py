@@ -52,6 +52,7 @@ __all__ = ["EVIDENCE_ZERO_ATOL", "LOOKUP_MAX_ENTRIES", "CPTGradients", "Compiled
 #: builds a network whose CPTs carry a leading draw axis, one row of θ per draw, deriving
 #: only the given nodes' CPTs: ``draw_network(theta, nodes, plan_runs=...)`` (``Model.draw_network``)
 DrawNetwork = Callable[..., Network]
+DTypeLike = type | np.dtype | str
 Arrays = Mapping[str, np.ndarray]
 
 
@@ -190,7 +191,12 @@ class CompiledQuery:
         return self._run(self.network(theta, cpts), theta, observed, likelihoods)
 
     def _run(
-        self, net: Network, theta: np.ndarray | None, observed: Arrays | None, likelihoods: Arrays | None
+        self,
+        net: Network,
+        theta: np.ndarray | None,
+        observed: Arrays | None,
+        likelihoods: Arrays | None,
+        dtype: np.dtype | None = None,
     ) -> np.ndarray:
         obs, rows = self._cases(observed, likelihoods)
         if obs or rows:
@@ -206,6 +212,9 @@ class CompiledQuery:
             )
         else:
             c = self._base if net is self._net and self._base is not None else self._contraction(net)
+            if dtype is not None and dtype != np.float64:  # likelihood rows in the same precision
+                cast = [o.astype(dtype, copy=False) for o in c.operands]
+                c = Contraction(c.spec, cast, c.n_lead, c.clamped)
             table, mass = run_contraction(net, c, self.targets)
             out = normalise(table, mass, self.setting.describe)
         return out[0] if theta is not None and np.ndim(theta) == 1 else out
@@ -233,11 +242,18 @@ class CompiledQuery:
         likelihoods: Arrays | None = None,
         workers: int | None = None,
         progress: Callable[[int, int], None] | None = None,
+        dtype: DTypeLike = np.float64,
     ) -> np.ndarray:
         """Many θ draws (shape (D, P)) in chunks sized to the memory budget, on a thread pool.
 
         Same answer as ``self(theta=theta, ...)``; ``progress(done, total)`` after each chunk.
+        ``dtype=np.float32`` contracts in single precision (about 1e-7 relative error instead of
+        1e-16: enough for intervals over draws, not for the 1e-9 checks against pgmpy); the
+        result is float64 either way, normalised in float64.
         """
+        dtype = np.dtype(dtype)
+        if dtype not in (np.dtype(np.float64), np.dtype(np.float32)):
+            raise ValueError(f"dtype is {dtype}; expected float64 or float32")
         theta = np.asarray(theta, dtype=float)
         if theta.ndim != 2 or theta.shape[1] != self._n_theta:
             raise ValueError(f"theta draws have shape {theta.shape}; expected (draws, {self._n_theta})")
@@ -257,10 +273,11 @@ class CompiledQuery:
             len(theta),
             chunk,
             lambda start, stop: self._run(
-                self.network(theta[start:stop], plan_runs=len(theta)),
+                _cast(self.network(theta[start:stop], plan_runs=len(theta)), self.needed, dtype),
                 theta[start:stop],
                 observed,
                 likelihoods,
+                dtype,
             ),
             workers=workers,
             progress=progress,
@@ -301,3 +318,11 @@ class CompiledQuery:
                 full[where] = grads[i]
             out[node] = full
         return out
+
+
+def _cast(net: Network, nodes: Sequence[str], dtype: np.dtype) -> Network:
+    """``net`` with the CPTs of ``nodes`` in ``dtype`` (unchanged for float64)."""
+    if dtype == np.float64:
+        return net
+    cpts = {n: (t.astype(dtype) if n in set(nodes) else t) for n, t in net.cpts.items()}
+    return net.with_cpts(cpts, net.draw_shape, net.plan_runs)

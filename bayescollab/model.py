@@ -23,30 +23,35 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
 
+from bayescollab._paths import models_dir, priors_dir
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_disjoint, check_node, to_indices
 from bayescollab.cases import case_columns
 from bayescollab.compiled import CompiledQuery
-from bayescollab.elicit.cpt import derive_cpts
-from bayescollab.elicit.settings import ElicitationSettings, load_settings
-from bayescollab.elicit.theta import ThetaSpec, build_theta_spec
 from bayescollab.engine.batch import query_cases
 from bayescollab.engine.exact import Network
 from bayescollab.engine.marginals import all_marginals, one_pass_pays
 from bayescollab.engine.plan import Planner, PlanStore
-from bayescollab.engine.pytensor_backend import CaseLogLikelihood
 from bayescollab.engine.sample import forward_sample
+from bayescollab.engine.shipped import LayeredPlanStore, shipped_plans
 from bayescollab.errors import UnknownNameError
-from bayescollab.posterior import posterior_theta
+from bayescollab.model_cache import CachedModel, cache_key, default_model_cache
 from bayescollab.results import Distribution, result_attrs
 from bayescollab.setting import Evidence, Setting
 from bayescollab.theory import graph
-from bayescollab.theory.load import Theory, load_theory
 
+# Imported on first use, not here: xarray (+pandas, 0.3 s) for the labelled array results,
+# scipy (via elicit.cpt) and networkx (via elicit.theta) for deriving CPTs, PyTensor and
+# ArviZ for learn. A cached model answers `bayescollab query` without any of them.
 if TYPE_CHECKING:
+    import xarray as xr
     from pgmpy.models import DiscreteBayesianNetwork
+
+    from bayescollab.elicit.settings import ElicitationSettings
+    from bayescollab.elicit.theta import ThetaSpec
+    from bayescollab.engine.pytensor_backend import CaseLogLikelihood
+    from bayescollab.theory.core import Theory
 
 __all__ = [
     "MARGINALS_IN_ONE_PASS",
@@ -56,6 +61,7 @@ __all__ = [
     "Model",
     "VirtualEvidence",
     "default_plan_store",
+    "derive_model_inputs",
     "load_model",
 ]
 
@@ -93,16 +99,28 @@ class Model:
         theta: np.ndarray | None = None,
         *,
         planner: Planner | None = None,
+        theta_spec: ThetaSpec | None = None,
+        cpts: Mapping[str, np.ndarray] | None = None,
     ):
+        """``theta_spec`` and ``cpts`` (the CPTs at ``theta``) skip re-deriving what the caller
+        already has: :meth:`with_theta` passes the spec, :func:`load_model` a cached entry."""
         self.theory = theory
         self.settings = settings
-        self.theta_spec: ThetaSpec = build_theta_spec(theory, settings)
+        if theta_spec is None:
+            from bayescollab.elicit.theta import build_theta_spec
+
+            theta_spec = build_theta_spec(theory, settings)
+        self.theta_spec: ThetaSpec = theta_spec
         theta = self.theta_spec.prior_mean() if theta is None else np.array(theta, dtype=float, copy=True)
         self.theta = theta
         self.theta.setflags(write=False)
         #: posterior draws of θ when loaded with ``load_model(posterior=...)``, else None
         self.theta_draws: np.ndarray | None = None
-        cpts = derive_cpts(theory, self.theta_spec, theta)
+        if cpts is None:
+            from bayescollab.elicit.cpt import derive_cpts
+
+            cpts = derive_cpts(theory, self.theta_spec, theta)
+        cpts = dict(cpts)
         for table in cpts.values():
             table.setflags(write=False)
         self.cpts: Mapping[str, np.ndarray] = MappingProxyType(cpts)
@@ -155,7 +173,7 @@ class Model:
 
     def with_theta(self, theta: np.ndarray) -> Model:
         """A new model with the same theory and CPTs derived from ``theta`` (same planner)."""
-        return Model(self.theory, self.settings, theta, planner=self.planner)
+        return Model(self.theory, self.settings, theta, planner=self.planner, theta_spec=self.theta_spec)
 
     @cached_property
     def network(self) -> DiscreteBayesianNetwork:
@@ -286,6 +304,8 @@ class Model:
         virtual_evidence: VirtualEvidence | None = None,
     ) -> xr.DataArray:
         """Joint posterior over several targets, labelled by node and state."""
+        import xarray as xr
+
         for t in targets:
             check_node(t, self.nodes)
         setting = self.setting(evidence=evidence, do=do, virtual_evidence=virtual_evidence)
@@ -314,6 +334,8 @@ class Model:
         node. ``evidence`` and ``do`` apply to every case. When the observed nodes and the
         target have a small joint, that joint is contracted once and every case is a lookup.
         """
+        import xarray as xr
+
         check_node(target, self.nodes)
         labels, observed = case_columns(cases, self._states)
         setting = self.setting(evidence=evidence, do=do)
@@ -343,6 +365,8 @@ class Model:
         One contraction of the joint over ``nodes`` and the target; a combination the model
         rules out (probability 0) raises, naming it.
         """
+        import xarray as xr
+
         check_node(target, self.nodes)
         for n in nodes:
             check_node(n, self.nodes)
@@ -384,6 +408,8 @@ class Model:
         ``plan_runs``: the draw count its plans are searched for (a chunk of a longer run).
         """
         theta = self._check_draws(theta)
+        from bayescollab.elicit.cpt import derive_cpts
+
         derived = derive_cpts(self.theory, self.theta_spec, theta, nodes=nodes)
         cpts = {
             n: derived[n] if n in derived else np.broadcast_to(t, (len(theta), *t.shape))
@@ -402,14 +428,20 @@ class Model:
         do: Evidence | None = None,
         virtual_evidence: VirtualEvidence | None = None,
         progress: Callable[[int, int], None] | None = None,
+        dtype: Any = np.float64,
     ) -> xr.DataArray:
         """P(target | evidence) under each of many parameter draws θ, dims ``("draw", target)``.
+
+        ``dtype=np.float32`` contracts in single precision (faster; ~1e-7 relative error, fine
+        for intervals over draws); ``attrs["precision"]`` says which was used.
 
         Pass the draws as ``theta`` (shape (D, P), e.g. a ``learn`` posterior) or ask for
         ``n_draws`` from the prior with ``seed``. The draws ride on the CPT tensors through one
         planned contraction, in chunks sized to a memory budget; ``progress(done, total)`` is
         called after each chunk.
         """
+        import xarray as xr
+
         check_node(target, self.nodes)
         if (theta is None) == (n_draws is None):
             raise ValueError(
@@ -418,11 +450,11 @@ class Model:
         theta = self._check_draws(self.sample_theta(n_draws, seed=seed) if theta is None else theta)
         setting = self.setting(target, evidence=evidence, do=do, virtual_evidence=virtual_evidence)
         return xr.DataArray(
-            self.compile_query(setting).draws(theta, progress=progress),
+            self.compile_query(setting).draws(theta, progress=progress, dtype=dtype),
             dims=("draw", target),
             coords={"draw": np.arange(len(theta)), target: self._states[target]},
             name=f"P({target})",
-            attrs=result_attrs(evidence, do),
+            attrs={**result_attrs(evidence, do), "precision": np.dtype(dtype).name},
         )
 
     # ------------------------------------------------------------------ sampling and likelihoods
@@ -444,6 +476,8 @@ class Model:
         if theta is None:
             net = self._net
         elif np.ndim(theta) == 1:
+            from bayescollab.elicit.cpt import derive_cpts
+
             net = self._net.with_cpts(
                 derive_cpts(self.theory, self.theta_spec, np.asarray(theta, dtype=float))
             )
@@ -454,7 +488,42 @@ class Model:
     def case_log_likelihood(self, likelihoods: Mapping[str, np.ndarray]) -> CaseLogLikelihood:
         """log P(case b's likelihood rows | θ) as a PyTensor graph builder, planned by this
         model's planner (:class:`~bayescollab.engine.pytensor_backend.CaseLogLikelihood`)."""
+        from bayescollab.engine.pytensor_backend import CaseLogLikelihood
+
         return CaseLogLikelihood(self.theory, self.theta_spec, likelihoods, net=self._net)
+
+
+def derive_model_inputs(models: Path | str | None = None, priors: Path | str | None = None) -> CachedModel:
+    """The validated theory, settings, θ layout and prior-mean CPTs of two folders.
+
+    Read from the model cache (:mod:`bayescollab.model_cache`) when an intact entry for exactly
+    these files and this package exists, else derived from the files and cached. Both routes
+    give the same values; the files stay the only source of truth.
+    """
+    models_path = Path(models) if models is not None else models_dir()
+    priors_path = Path(priors) if priors is not None else priors_dir()
+    cache = default_model_cache()
+    key = None
+    if cache is not None and models_path.is_dir() and priors_path.is_dir():
+        try:
+            key = cache_key(models_path, priors_path)
+        except OSError:
+            key = None
+        hit = cache.load(key) if key is not None else None
+        if hit is not None:
+            return hit
+    from bayescollab.elicit.cpt import derive_cpts
+    from bayescollab.elicit.settings import load_settings
+    from bayescollab.elicit.theta import build_theta_spec
+    from bayescollab.theory.load import load_theory
+
+    theory = load_theory(models_path)
+    settings = load_settings(priors_path)
+    spec = build_theta_spec(theory, settings)
+    entry = CachedModel(theory, settings, spec, derive_cpts(theory, spec, spec.prior_mean()))
+    if cache is not None and key is not None:
+        cache.save(key, entry)
+    return entry
 
 
 def load_model(
@@ -470,19 +539,33 @@ def load_model(
     ``posterior``: an InferenceData file written by ``learn``. The model then sits at the
     posterior mean of θ, and ``model.theta_draws`` holds every posterior draw, ready for
     ``model.query_draws(target, model.theta_draws, ...)`` to give credible intervals.
-    ``plan_store``: where contraction plans are kept (default :func:`default_plan_store`;
-    ``None`` keeps them in memory only).
+    ``plan_store``: where contraction plans are kept (default :func:`default_plan_store`,
+    behind the read-only plans shipped with the package, :mod:`bayescollab.engine.shipped`;
+    an explicit :class:`PlanStore` is used alone; ``None`` keeps them in memory only).
     """
     if theta is not None and posterior is not None:
         raise ValueError("give theta or posterior, not both")
     draws = None
     if posterior is not None:
+        from bayescollab.posterior import posterior_theta
+
         draws = posterior_theta(posterior, draws=True)
         theta = draws.mean(axis=0)
-    store = default_plan_store() if isinstance(plan_store, str) and plan_store == "default" else plan_store
-    if isinstance(store, str):
-        raise ValueError(f"plan_store is {store!r}; expected a PlanStore, None or 'default'")
-    model = Model(load_theory(models), load_settings(priors), theta, planner=Planner(store))
+    if isinstance(plan_store, str) and plan_store == "default":
+        store: Any = LayeredPlanStore(shipped_plans(), default_plan_store())
+    elif isinstance(plan_store, str):
+        raise ValueError(f"plan_store is {plan_store!r}; expected a PlanStore, None or 'default'")
+    else:
+        store = plan_store
+    inputs = derive_model_inputs(models, priors)
+    model = Model(
+        inputs.theory,
+        inputs.settings,
+        theta,
+        planner=Planner(store),
+        theta_spec=inputs.theta_spec,
+        cpts=inputs.prior_cpts if theta is None else None,
+    )
     if draws is not None and draws.shape[1] != len(model.theta_spec):
         raise ValueError(
             f"{posterior} holds θ of length {draws.shape[1]}; this theory expects {len(model.theta_spec)}"

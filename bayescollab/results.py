@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import xarray as xr
+
+if TYPE_CHECKING:  # xarray (with pandas, 0.3 s) is imported by to_xarray only
+    import xarray as xr
 
 from bayescollab._version import __version__
 
@@ -78,6 +80,8 @@ class Distribution(Mapping[str, float]):
         return out
 
     def to_xarray(self) -> xr.DataArray:
+        import xarray as xr
+
         return xr.DataArray(
             list(self._probs.values()),
             dims=(self.target,),

@@ -22,7 +22,7 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "theory": ("theory",),
     "elicit": ("elicit",),
     "engine": ("engine",),
-    "model": ("setting", "cases", "results", "compiled", "pgmpy_bridge", "posterior", "model"),
+    "model": ("setting", "cases", "results", "compiled", "pgmpy_bridge", "posterior", "model_cache", "model"),
     "survey": ("survey", "explain"),
     "sensitivity": ("sensitivity", "effects", "claims", "effects_report"),
     "plots": ("plots",),

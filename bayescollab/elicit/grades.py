@@ -12,8 +12,6 @@ import math
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-import networkx as nx
-
 from bayescollab.elicit.settings import ElicitationSettings, Scoring
 from bayescollab.theory.citations import CitationMap, citation_map
 from bayescollab.theory.edges import Edge
@@ -57,6 +55,8 @@ def distinct_works(cmap: CitationMap, citations: Iterable[tuple[str, str]]) -> f
             open_refs.append(entry)
         else:
             known.add(entry.work)
+    import networkx as nx  # on first use: 0.2 s to import, and a cached model never needs it
+
     graph = nx.Graph()
     for entry in open_refs:
         graph.add_node(entry.work)

@@ -44,6 +44,8 @@ _pair, _sum_out = pair, sum_out
 
 #: Below this, the probability of the evidence counts as zero.
 EVIDENCE_ZERO_ATOL = 1e-300
+#: query shapes whose specs one network keeps (oldest dropped first)
+SPEC_CACHE_SIZE = 1024
 
 
 @dataclass(frozen=True)
@@ -78,6 +80,12 @@ class Network:
     def signature(self) -> tuple:
         """Structure and cardinalities: what a contraction plan depends on."""
         return tuple((n, self.parents[n], self.cpts[n].shape[len(self.draw_shape) :]) for n in self.order)
+
+    @cached_property
+    def specs(self) -> dict[tuple, ContractionSpec | None]:
+        """This network's query specs by query shape (:func:`query_spec`'s cache: a warm query
+        skips the ancestor walk, the subscripts and the plan lookup)."""
+        return {}
 
     def card(self, node: str) -> int:
         return self.cpts[node].shape[len(self.draw_shape)]
@@ -127,6 +135,29 @@ def query_spec(
     likelihoods in network order.
     """
     likelihoods = dict(likelihoods or {})
+    shape_key = (
+        tuple(targets),
+        tuple(sorted(evidence)),
+        tuple(sorted(do)),
+        tuple(sorted((k, tuple(v)) for k, v in likelihoods.items())),
+    )
+    cache = net.specs
+    if shape_key in cache:
+        return cache[shape_key]
+    spec = _new_spec(net, targets, evidence, do, likelihoods)
+    if len(cache) >= SPEC_CACHE_SIZE:
+        cache.pop(next(iter(cache)), None)
+    cache[shape_key] = spec
+    return spec
+
+
+def _new_spec(
+    net: Network,
+    targets: Sequence[str],
+    evidence: Collection[str],
+    do: Collection[str],
+    likelihoods: Mapping[str, tuple[int, ...]],
+) -> ContractionSpec | None:
     batch_sizes = {shape[0] for shape in likelihoods.values() if len(shape) == 2}
     if len(batch_sizes) > 1:
         raise ValueError(f"batched likelihoods disagree on the batch size: {sorted(batch_sizes)}")

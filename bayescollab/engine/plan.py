@@ -8,8 +8,10 @@ process per command, so plans are kept in memory (per :class:`Planner`) and on d
 
 Three rules keep the store from changing an answer:
 
-- **The search is deterministic.** The number of randomised greedy trials is worked out from
-  the query's size and cost, never from a clock, and opt_einsum seeds trial ``r`` with ``r``.
+- **The search is deterministic.** The number of hyper-optimised greedy trials (cotengra's
+  ``HyperOptimizer``) is worked out from the query's size and cost, never from a clock, and
+  the search runs serially from a fixed seed (Python's ``random`` is seeded for it and
+  restored after).
   The same query shape gets the same plan in a cold and a warm process, so a seeded
   ``learn`` gives the same draws either way (issue 15 item 10).
 - **A stored plan is verified before use** (:func:`verify_plan`): it must be a complete
@@ -50,21 +52,27 @@ __all__ = [
 ]
 
 #: bump when the executor's reading of a path or the search changes (old entries are ignored)
-FORMAT = 2
-#: the most randomised greedy trials one plan gets. On the headline query 64 trials found plans
-#: of 8.2e7 multiply-adds and 256 trials nothing better (docs/performance.md).
-MAX_TRIALS = 256
+FORMAT = 3
+#: the most hyper-optimiser trials one plan gets. On the headline query 8 reconfigured
+#: cotengra greedy trials found a plan of 6.7e7 (opt_einsum-counted) operations, 16 found
+#: 6.4e7 and 32 nothing better; opt_einsum's random greedy found 1.0-1.9e8 (docs/performance.md).
+MAX_TRIALS = 32
+#: leaves of each subtree the reconfiguration re-solves optimally (8 costs 3x more, no better)
+RECONF_SUBTREE = 6
+#: the seed of the search (plans are a pure function of the query shape)
+SEED = 0
 #: the search never costs much more than the plain greedy plan would take to run: it gets
 #: ``PAYBACK`` times the greedy plan's estimated run time (at ``EXECUTOR_MADDS_PER_SECOND``),
 #: between ``MIN_SECONDS`` and ``MAX_SECONDS``. A cheap query keeps its greedy plan.
-PAYBACK = 1.0
+PAYBACK = 16.0
 MIN_SECONDS = 0.02
 MAX_SECONDS = 2.0
 EXECUTOR_MADDS_PER_SECOND = 2e9
 CHEAP_PLAN_MADDS = 2e6
-#: measured cost of one greedy trial: about this many seconds times the operand count squared
-#: (3.5 ms for the 51 operands of the headline query on the 2-core test machine)
-SECONDS_PER_TRIAL_PER_OPERAND2 = 1.4e-6
+#: measured cost of one reconfigured cotengra greedy trial: about this many seconds times the
+#: operand count squared (0.065 s for the 51 operands of the headline query on the 2-core test
+#: machine; 0.12 s under a load of 10)
+SECONDS_PER_TRIAL_PER_OPERAND2 = 2.5e-5
 #: relative tolerance when a stored cost is compared with the recomputed one
 COST_RTOL = 1e-9
 CACHE_SIZE = 512
@@ -81,10 +89,11 @@ class Plan:
 
 # ---------------------------------------------------------------------------------- search
 def search_trials(n_operands: int, greedy_madds: float, runs: int = 1) -> int:
-    """How many randomised greedy trials a plan gets: a power of two, 0 for a cheap query.
+    """How many hyper-optimiser trials a plan gets: a power of two, 0 for a cheap query.
 
     Worked out from the operand count, the greedy plan's cost and ``runs`` (how many times the
     plan runs per call, e.g. θ draws), never from elapsed time, so the search is repeatable.
+    ``PAYBACK`` > 1 because a plan is kept (in memory and in the store) and runs many times.
     """
     if greedy_madds <= CHEAP_PLAN_MADDS:
         return 0
@@ -100,12 +109,51 @@ def _greedy(expr: str, shapes: Sequence[tuple[int, ...]]) -> Plan:
     return Plan([tuple(s) for s in path], float(info.opt_cost), int(info.largest_intermediate))
 
 
+def _cotengra_path(expr: str, shapes: Sequence[tuple[int, ...]], trials: int) -> list[tuple[int, ...]]:
+    """``trials`` serial, seeded trials of cotengra's ``HyperOptimizer`` (greedy method),
+    minimising flops, each trial's tree refined by subtree reconfiguration (every subtree of
+    ``RECONF_SUBTREE`` leaves re-solved optimally): an opt_einsum-style linear path.
+
+    cotengra is imported here, not at module import: only a search needs it (0.5 s to import),
+    and a query served from the plan store or the shipped plans never searches.
+    """
+    import warnings
+
+    with warnings.catch_warnings():  # "kahypar not found": we do not ask for it
+        warnings.simplefilter("ignore")
+        import cotengra
+
+    lhs, output = expr.split("->")
+    inputs = [tuple(ix) for ix in lhs.split(",")]
+    sizes: dict[str, int] = {}
+    for ix, shape in zip(inputs, shapes, strict=True):
+        sizes.update(zip(ix, shape, strict=True))
+    optimizer = cotengra.HyperOptimizer(
+        methods=["greedy"],
+        reconf_opts={"subtree_size": RECONF_SUBTREE},
+        max_repeats=trials,
+        max_time=None,
+        minimize="flops",
+        optlib="random",
+        seed=SEED,
+        parallel=False,
+        progbar=False,
+    )
+    state = random.getstate()
+    try:
+        random.seed(SEED)  # cotengra's greedy trials draw from the global generator
+        tree = cotengra.array_contract_tree(inputs, tuple(output), size_dict=sizes, optimize=optimizer)
+        return [tuple(int(i) for i in step) for step in tree.get_path()]
+    finally:
+        random.setstate(state)
+
+
 def search_plan(
     expr: str, shapes: Sequence[tuple[int, ...]], trials: int, greedy: Plan | None = None
 ) -> Plan:
-    """The greedy plan, or the best of ``trials`` seeded randomised greedy trials if cheaper.
+    """The greedy plan, or the best of ``trials`` seeded cotengra trials if that is cheaper.
 
-    opt_einsum seeds Python's global ``random`` for each trial; the caller's state is restored.
+    Both costs are counted by opt_einsum (:func:`plan_cost`), the measure the store verifies.
     """
     shapes = [tuple(s) for s in shapes]
     if len(shapes) < 3:
@@ -113,14 +161,10 @@ def search_plan(
     best = greedy if greedy is not None else _greedy(expr, shapes)
     if trials <= 0:
         return best
-    state = random.getstate()
-    try:
-        optimizer = opt_einsum.RandomGreedy(max_repeats=trials)
-        path, info = opt_einsum.contract_path(expr, *shapes, optimize=optimizer, shapes=True)
-    finally:
-        random.setstate(state)
-    if info.opt_cost < best.multiply_adds:
-        best = Plan([tuple(s) for s in path], float(info.opt_cost), int(info.largest_intermediate))
+    path = _cotengra_path(expr, shapes, trials)
+    cost, largest = plan_cost(expr, shapes, path)
+    if cost < best.multiply_adds:
+        best = Plan(path, cost, largest)
     return best
 
 

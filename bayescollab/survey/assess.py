@@ -215,35 +215,61 @@ def assess(
     return results
 
 
+def _bottleneck_groups(model: Model, given: Mapping[str, str], evidence: Mapping[str, np.ndarray]) -> dict:
+    """Candidate mechanisms grouped by the answers their comparison keeps (module docstring).
+
+    Mechanisms whose kept answers are the same share their baseline in :func:`rank_bottlenecks`.
+    """
+    upstream = set(model.ancestors([TARGET])) - {TARGET}
+    groups: dict[frozenset[str], list[str]] = {}
+    for node in model.nodes:
+        spec = model.theory.nodes[node]
+        if node not in upstream or spec.kind != "mechanism" or node in given:
+            continue
+        below = set(model.descendants(node))
+        kept = frozenset(n for n in evidence if n not in below and n != node)
+        groups.setdefault(kept, []).append(node)
+    return groups
+
+
 def rank_bottlenecks(
     model: Model,
     given: Mapping[str, str],
     evidence: Mapping[str, np.ndarray],
     posterior: Mapping[str, Mapping[str, float]],
 ) -> list[Bottleneck]:
-    """Mechanisms upstream of collaborative behaviour, largest gain first (see module docstring)."""
-    upstream = set(model.ancestors([TARGET])) - {TARGET}
+    """Mechanisms upstream of collaborative behaviour, largest gain first (see module docstring).
+
+    Mechanisms that keep the same answers share their baseline query (unless their own answers
+    enter it), so the ranking runs one do() query per mechanism, one baseline per set of kept
+    answers and one per measured mechanism, instead of two queries per mechanism.
+    (The reverse pass of ``CompiledQuery.cpt_gradients`` would give every do() of a group from
+    four passes, but each pass costs about ten of these queries today; docs/decisions.md.)
+    """
     out = []
-    for node in model.nodes:
-        spec = model.theory.nodes[node]
-        if node not in upstream or spec.kind != "mechanism" or node in given:
-            continue
-        below = set(model.descendants(node))
-        kept = {n: v for n, v in evidence.items() if n not in below and n != node}
-        best = favourable_state(model, node)
-        # now: what the answers say about the node itself counts; moved: do() overrides it
-        own = {node: evidence[node]} if node in evidence else {}
-        now = model.query(TARGET, evidence=given, virtual_evidence={**kept, **own})
-        moved = model.query(TARGET, evidence=given, virtual_evidence=kept, do={node: best})
-        out.append(
-            Bottleneck(
-                node=node,
-                favourable_state=best,
-                p_favourable_now=posterior[node][best],
-                behaviour_now=now.expected_score(),
-                behaviour_if_moved=moved.expected_score(),
-                p_high_now=float(list(now.values())[-1]),
-                p_high_if_moved=float(list(moved.values())[-1]),
+    for kept_names, nodes in _bottleneck_groups(model, given, evidence).items():
+        kept = {n: evidence[n] for n in sorted(kept_names)}
+        shared = None
+        for node in nodes:
+            best = favourable_state(model, node)
+            # now: what the answers say about the node itself counts; moved: do() overrides it
+            if node in evidence:
+                now = model.query(TARGET, evidence=given, virtual_evidence={**kept, node: evidence[node]})
+            else:
+                if shared is None:
+                    shared = model.query(TARGET, evidence=given, virtual_evidence=kept)
+                now = shared
+            moved = model.query(TARGET, evidence=given, virtual_evidence=kept, do={node: best})
+            out.append(
+                Bottleneck(
+                    node=node,
+                    favourable_state=best,
+                    p_favourable_now=posterior[node][best],
+                    behaviour_now=now.expected_score(),
+                    behaviour_if_moved=moved.expected_score(),
+                    p_high_now=float(list(now.values())[-1]),
+                    p_high_if_moved=float(list(moved.values())[-1]),
+                )
             )
-        )
-    return sorted(out, key=lambda b: b.gain, reverse=True)
+    order = {n: i for i, n in enumerate(model.nodes)}
+    return sorted(sorted(out, key=lambda b: order[b.node]), key=lambda b: b.gain, reverse=True)

@@ -19,6 +19,10 @@ __all__ = ["EMPTY", "parse_entries", "read_yaml"]
 
 T = TypeVar("T", bound=BaseModel)
 
+#: libyaml's loader when PyYAML was built with it: the same safe subset, parsed in C (the theory's
+#: 14 files take about 0.1 s instead of 1.5 s); the pure-Python loader otherwise
+_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 #: what :func:`read_yaml` returns for a file that parses to nothing (an empty file)
 EMPTY: Any = object()
 
@@ -31,7 +35,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> Any:
     """
     try:
         with path.open(encoding="utf-8") as handle:
-            raw = yaml.safe_load(handle)
+            raw = yaml.load(handle, Loader=_LOADER)  # a safe loader (see _LOADER)
         return EMPTY if raw is None else raw
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)

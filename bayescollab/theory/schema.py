@@ -17,7 +17,9 @@ NodeKind = Literal["context", "mechanism", "outcome"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: the validators are built on first validation, not at import (a cached model
+    # is unpickled without validating, so `bayescollab query` never pays for them)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class SeedRef(_Strict):

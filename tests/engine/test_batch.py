@@ -94,6 +94,19 @@ def test_query_draws_equal_queries_of_each_draw(model: bc.Model) -> None:
         np.testing.assert_allclose(draws.values[d], list(single.values()), atol=1e-12)
 
 
+def test_float32_draws_agree_to_single_precision_and_say_so(model: bc.Model) -> None:
+    evidence = model.scenario("mandated_cross_sector_ics_poor_history")
+    theta = model.sample_theta(3, seed=2)
+    exact = model.query_draws(TARGET, theta, evidence=evidence)
+    single = model.query_draws(TARGET, theta, evidence=evidence, dtype=np.float32)
+    assert exact.attrs["precision"] == "float64" and single.attrs["precision"] == "float32"
+    assert single.dtype == np.float64  # normalised in float64 whatever the contraction used
+    np.testing.assert_allclose(single.values, exact.values, atol=1e-5)
+    assert np.abs(single.values - exact.values).max() > 0  # it really ran in single precision
+    with pytest.raises(ValueError, match="expected float64 or float32"):
+        model.compile_query(model.setting(TARGET)).draws(theta, dtype=np.int64)
+
+
 def test_query_draws_seed_reproduces_and_reports_progress(model: bc.Model) -> None:
     seen: list[tuple[int, int]] = []
     a = model.query_draws(

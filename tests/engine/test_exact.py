@@ -141,3 +141,8 @@ def test_matmul_executor_equals_einsum(seed: int, n_ops: int, n_labels: int) -> 
     expr = ",".join(subs) + "->" + output
     path, _ = opt_einsum.contract_path(expr, *ops, optimize="greedy")
     np.testing.assert_allclose(execute_path(expr, ops, path), np.einsum(expr, *ops), rtol=1e-10, atol=1e-12)
+    # the compiled program (what a numpy query runs) walks the same steps
+    from bayescollab.engine.spec import compile_program
+
+    program = compile_program(subs, output, [tuple(s) for s in path], sizes)
+    np.testing.assert_allclose(program.run(ops), np.einsum(expr, *ops), rtol=1e-10, atol=1e-12)

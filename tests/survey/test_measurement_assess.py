@@ -205,3 +205,37 @@ def test_draws_add_seeded_credible_intervals(model: bc.Model, one_collaboration)
     assert a.to_dict()["intervals"]["level"] == pytest.approx(0.9)
     with pytest.raises(ValueError, match="draws is -1"):
         assess(model, one_collaboration, draws=-1)
+
+
+def test_bottlenecks_equal_one_do_query_per_mechanism(model: bc.Model, one_collaboration) -> None:
+    """The reverse-pass ranking gives what the two queries per mechanism give (module docstring)."""
+    from bayescollab.survey.assess import collaboration_evidence, prior_discrimination
+
+    instrument = load_instrument(theory=model.theory)
+    evidence = collaboration_evidence(
+        one_collaboration, instrument, prior_discrimination(instrument, load_measurement_priors())
+    )
+    given = {"mandated": "mandated"}
+    (result,) = assess(model, one_collaboration, given=given)
+    by_node = {b.node: b for b in result.bottlenecks}
+    # the measured mechanisms, and one mechanism per set of kept answers, spread over the web
+    kept_sets: dict[frozenset, str] = {}
+    for node in model.nodes:
+        if node in by_node:
+            below = set(model.descendants(node))
+            kept_sets.setdefault(frozenset(n for n in evidence if n not in below and n != node), node)
+    chosen = sorted(set(kept_sets.values()) | (set(evidence) & set(by_node)), key=model.nodes.index)
+    assert len(chosen) >= 3
+    for node in chosen:
+        b = by_node[node]
+        below = set(model.descendants(node))
+        kept = {n: v for n, v in evidence.items() if n not in below and n != node}
+        own = {node: evidence[node]} if node in evidence else {}
+        now = model.query("collaborative_behaviour", evidence=given, virtual_evidence={**kept, **own})
+        moved = model.query(
+            "collaborative_behaviour", evidence=given, virtual_evidence=kept, do={node: b.favourable_state}
+        )
+        assert b.behaviour_now == pytest.approx(now.expected_score(), abs=1e-9), node
+        assert b.behaviour_if_moved == pytest.approx(moved.expected_score(), abs=1e-9), node
+        assert b.p_high_now == pytest.approx(list(now.values())[-1], abs=1e-9), node
+        assert b.p_high_if_moved == pytest.approx(list(moved.values())[-1], abs=1e-9), node

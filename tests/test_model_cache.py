@@ -1,0 +1,142 @@
+"""The load_model disk cache is never a source of truth: a corrupted, foreign or stale entry is
+detected and rebuilt from the files, and the answers never change (bayescollab.model_cache)."""
+
+from __future__ import annotations
+
+import pickle
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+import bayescollab as bc
+from bayescollab._paths import models_dir, priors_dir
+from bayescollab.model import derive_model_inputs
+from bayescollab.model_cache import MAGIC, MODEL_CACHE_ENV, ModelCache, cache_key
+
+HEADLINE = "mandated_cross_sector_ics_poor_history"
+TARGET = "collaborative_behaviour"
+
+
+def headline(model: bc.Model) -> np.ndarray:
+    return np.array(list(model.query(TARGET, evidence=model.scenario(HEADLINE)).values()))
+
+
+@pytest.fixture
+def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelCache:
+    monkeypatch.setenv(MODEL_CACHE_ENV, str(tmp_path / "cache"))
+    return ModelCache(tmp_path / "cache")
+
+
+def _entry(cache: ModelCache) -> Path:
+    return cache.entry(cache_key(models_dir(), priors_dir()))
+
+
+def test_a_cached_load_gives_the_same_model(cache: ModelCache, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(MODEL_CACHE_ENV, "off")
+    truth = bc.load_model(plan_store=None)
+    monkeypatch.setenv(MODEL_CACHE_ENV, str(cache.folder))
+    first = bc.load_model(plan_store=None)  # builds the entry
+    assert _entry(cache).is_file()
+    second = bc.load_model(plan_store=None)  # reads it
+    for model in (first, second):
+        assert model.nodes == truth.nodes
+        assert model.theta_spec.names == truth.theta_spec.names
+        np.testing.assert_array_equal(model.theta, truth.theta)
+        for node in truth.nodes:
+            np.testing.assert_array_equal(model.cpts[node], truth.cpts[node])
+            assert not model.cpts[node].flags.writeable
+    np.testing.assert_array_equal(headline(second), headline(truth))
+
+
+def _flip_byte(blob: bytes) -> bytes:
+    i = len(blob) - 100
+    return blob[:i] + bytes([blob[i] ^ 0xFF]) + blob[i + 1 :]
+
+
+def _other_payload(blob: bytes) -> bytes:
+    """A well-formed entry (right magic, key and digest) whose payload is not a model."""
+    import hashlib
+
+    head = blob[: blob.index(b"\n", len(MAGIC)) + 1]
+    payload = pickle.dumps({"not": "a model"})
+    return head + hashlib.sha256(payload).digest() + payload
+
+
+def _wrong_cpt(blob: bytes) -> bytes:
+    """A well-formed entry whose CPT has the wrong shape: it must not be trusted."""
+    import hashlib
+
+    head = blob[: blob.index(b"\n", len(MAGIC)) + 1]
+    entry = pickle.loads(blob[len(head) + 32 :])
+    entry.prior_cpts["trust"] = entry.prior_cpts["trust"][:, :1]
+    payload = pickle.dumps(entry)
+    return head + hashlib.sha256(payload).digest() + payload
+
+
+CORRUPTIONS = {
+    "truncated": lambda b: b[: len(b) // 2],
+    "empty": lambda b: b"",
+    "garbage": lambda b: b"\x00" * 64,
+    "flipped_byte": _flip_byte,
+    "wrong_magic": lambda b: b"X" + b[1:],
+    "not_a_model": _other_payload,
+    "wrong_cpt_shape": _wrong_cpt,
+}
+
+
+@pytest.mark.parametrize("corrupt", list(CORRUPTIONS))
+def test_a_corrupted_entry_is_rebuilt_and_the_answer_stays(corrupt: str, cache: ModelCache) -> None:
+    truth = headline(bc.load_model(plan_store=None))
+    path = _entry(cache)
+    path.write_bytes(CORRUPTIONS[corrupt](path.read_bytes()))
+    key = cache_key(models_dir(), priors_dir())
+    assert cache.load(key) is None, "a damaged entry must not be used"
+    np.testing.assert_array_equal(headline(bc.load_model(plan_store=None)), truth)
+    assert cache.load(key) is not None, "the rebuilt entry replaces the damaged one"
+
+
+def test_an_edited_prior_is_never_answered_from_the_cache(
+    cache: ModelCache, model_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    models, priors = model_copy
+    before = headline(bc.load_model(models, priors, plan_store=None))
+    key_before = cache_key(models, priors)
+    path = priors / "evidence_grades.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["latent_scale"] = raw.get("latent_scale", 2.5) * 1.5
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert cache_key(models, priors) != key_before
+    after = headline(bc.load_model(models, priors, plan_store=None))
+    monkeypatch.setenv(MODEL_CACHE_ENV, "off")
+    uncached = headline(bc.load_model(models, priors, plan_store=None))
+    np.testing.assert_array_equal(after, uncached)
+    assert not np.allclose(after, before), "the edit should move the headline answer"
+
+
+def test_a_broken_theory_still_raises_with_a_cache(cache: ModelCache, model_copy: tuple[Path, Path]) -> None:
+    models, priors = model_copy
+    bc.load_model(models, priors, plan_store=None)
+    (models / "nodes.yaml").write_text("nodes: not a list\n", encoding="utf-8")
+    with pytest.raises(bc.TheoryError):
+        derive_model_inputs(models, priors)
+
+
+def test_a_cached_query_imports_none_of_the_heavy_libraries(cache: ModelCache) -> None:
+    """`bayescollab query` must not pay for what it does not use (issue 13: lazy imports)."""
+    import subprocess
+    import sys
+
+    bc.load_model(plan_store=None)  # the entry exists
+    code = (
+        "import sys, bayescollab.cli, bayescollab as bc\n"
+        "m = bc.load_model(plan_store=None)\n"
+        f"m.query({TARGET!r}, evidence=m.scenario({HEADLINE!r}))\n"
+        "heavy = ('xarray', 'pandas', 'scipy', 'networkx', 'pgmpy', 'pymc')\n"
+        "heavy += ('arviz', 'matplotlib', 'pytensor')\n"
+        "print(sorted(h for h in heavy if h in sys.modules))\n"
+    )
+    env = {**__import__("os").environ, MODEL_CACHE_ENV: str(cache.folder)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert out.stdout.strip() == "[]", out.stdout
