@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any, ClassVar
 
 import numpy as np
-import pandas as pd
 
 from bayescollab.model import Model
 from bayescollab.survey.augment import (
@@ -91,18 +90,19 @@ class LatentStateGibbs(BlockedStep):
 
 def build_augmented_model(
     model: Model,
-    survey: pd.DataFrame,
+    collabs: list[str],
+    counts: dict[str, np.ndarray],
     *,
     instrument: Instrument,
     measurement: MeasurementPriors,
 ) -> tuple[Any, dict[str, Any]]:
-    """The augmented ``pymc.Model`` and the context its Gibbs step needs (layout, counts, ...)."""
+    """The augmented ``pymc.Model`` and the context its Gibbs step needs (layout, counts, ...).
+
+    ``collabs`` and ``counts`` are :func:`bayescollab.survey.learn.answer_counts` of the survey.
+    """
     import pymc as pm
     import pytensor.tensor as pt
 
-    from bayescollab.survey.learn import answer_counts
-
-    collabs, counts = answer_counts(survey, instrument)
     if not counts:
         raise ValueError("the survey answers no item; expected at least one answered cell for learn")
     items = [instrument[i] for i in counts]
@@ -164,7 +164,8 @@ def initial_states(model: Model, layout: LatentLayout, n_collab: int, chains: in
 
 def sample_augmented(
     model: Model,
-    survey: pd.DataFrame,
+    collabs: list[str],
+    counts: dict[str, np.ndarray],
     instrument: Instrument,
     run: dict,
     nuts_kwargs: dict,
@@ -180,7 +181,7 @@ def sample_augmented(
     from bayescollab.survey.measurement import load_measurement_priors
 
     pm_model, context = build_augmented_model(
-        model, survey, instrument=instrument, measurement=load_measurement_priors()
+        model, collabs, counts, instrument=instrument, measurement=load_measurement_priors()
     )
     seeds, chains = run["seeds"], run["chains"]
     layout = context["layout"]

@@ -294,7 +294,8 @@ def learn(
     else:
         from bayescollab.survey.augment_step import sample_augmented
 
-        idata = sample_augmented(model, survey, instrument, run, nuts_kwargs, gibbs_kwargs)
+        collabs, counts = answer_counts(survey, instrument)
+        idata = sample_augmented(model, collabs, counts, instrument, run, nuts_kwargs, gibbs_kwargs)
     seconds = time.perf_counter() - start
     idata.attrs.update(
         learn_sampler=chosen, learn_sampler_reason=reason, exact_multiply_adds_per_collaboration=cost

@@ -83,6 +83,7 @@ def test_augmented_run_gives_everything_exact_gives(model: bc.Model, small_surve
     assert loaded.theta_draws.shape[1] == len(model.theta_spec)
 
 
+@pytest.mark.slow  # two samplers x 1,000 draws with compile: minutes on a loaded 2-core machine
 def test_augmented_agrees_with_exact_on_the_reduced_instrument(model: bc.Model, small_survey) -> None:
     """Same data, both samplers: |Δmean| <= 0.1 sd + 3 MCSE and sd ratio in 0.8-1.25, per parameter."""
     import arviz as az
