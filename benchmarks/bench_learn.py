@@ -189,9 +189,13 @@ def section_recovery(model: bc.Model, args) -> dict:
     def progress(done: int, total: int) -> None:
         log(f"[recovery] {done}/{total} seeds done")
 
+    every_item = list(load_instrument(theory=model.theory).item_ids)
+    items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
     study = recovery_study(
         model,
         seeds,
+        items=items,
+        sampler=args.recovery_sampler,
         draws=args.recovery_draws,
         tune=args.recovery_draws,
         chains=args.chains,
@@ -290,6 +294,9 @@ def main() -> None:
     parser.add_argument("--agrum-cases", type=int, default=5)
     parser.add_argument("--recovery-seeds", type=int, default=5)
     parser.add_argument("--recovery-draws", type=int, default=500)
+    parser.add_argument("--recovery-items", choices=("reduced", "all"), default="reduced",
+                        help="all: the whole instrument (calibration of the augmented sampler)")
+    parser.add_argument("--recovery-sampler", default="auto", choices=("auto", "exact", "augmented"))
     parser.add_argument("--cores", type=int, default=None, help="sampler cores (default min(chains, CPUs))")
     parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")
     parser.add_argument("--scaling-draws", type=int, default=1000, help="draws (= tune) for the other sizes")

@@ -100,3 +100,15 @@ def test_augmented_agrees_with_exact_on_the_reduced_instrument(model: bc.Model, 
     assert len(table) == len(model.theta_spec) + len(ITEMS)
     assert table["mean_ok"].all(), table[~table["mean_ok"]]
     assert table["sd_ok"].all(), table[~table["sd_ok"]]
+
+
+def test_cli_refuses_a_bad_sampler_or_option_before_sampling(run_cli, small_survey, tmp_path) -> None:
+    from bayescollab.survey.ingest import write_survey
+
+    path = write_survey(small_survey, tmp_path / "surveys.csv")
+    bad = run_cli("learn", str(path), "-o", str(tmp_path / "a"), "--sampler", "gibbs")
+    assert bad.returncode != 0 and "sampler is 'gibbs'" in bad.stderr
+    bad = run_cli("learn", str(path), "-o", str(tmp_path / "b"), "--sampler-option", "target_acept=0.9")
+    assert bad.returncode != 0 and "target_acept" in bad.stderr
+    bad = run_cli("learn", str(path), "-o", str(tmp_path / "c"), "--sampler-option", "sweeps")
+    assert bad.returncode != 0 and "KEY=VALUE" in bad.stderr
