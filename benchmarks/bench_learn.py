@@ -1,6 +1,7 @@
 """The cost of ``learn`` at the survey issue's scale, and parameter recovery, measured in one run.
 
-Run: ``.venv/bin/python benchmarks/bench_learn.py [--sections reduced,full,recovery] [--save]``.
+Run: ``.venv/bin/python benchmarks/bench_learn.py [--sections reduced,full,augmented,compare,recovery]
+[--save]``.
 
 Sections (each prints as it goes; ``--save`` writes ``benchmarks/results/learn.json``):
 
@@ -14,6 +15,12 @@ Sections (each prints as it goes; ``--save`` writes ``benchmarks/results/learn.j
   pyAgrum's time for the value alone is printed beside ours. A full NUTS run at this size is
   not attempted; the time it would take is *projected* from the measured evaluation time and
   the gradient evaluations per draw measured in ``reduced`` (labelled as a projection).
+* ``augmented``: the whole instrument learned with the data-augmentation sampler
+  (``sampler="augmented"``), timed end to end as ``learn`` runs it, with the load average before
+  and after; ``--scaling 10,50,200`` repeats it at other sizes.
+* ``compare``: the reduced instrument learned by both samplers on the same data; per parameter
+  |Δmean| against 0.1 sd + 3 MCSE and the sd ratio against 0.8-1.25
+  (:func:`bayescollab.survey.compare.compare_posteriors`).
 * ``recovery``: :func:`bayescollab.survey.recovery.recovery_study` over several seeds.
 """
 
@@ -33,6 +40,7 @@ from pathlib import Path
 import numpy as np
 
 import bayescollab as bc
+from bayescollab.survey.compare import compare_posteriors
 from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
 from bayescollab.survey.learn import answer_counts, build_learn_model, count_likelihood_rows, learn
 from bayescollab.survey.predictive import ppc_table
@@ -181,9 +189,13 @@ def section_recovery(model: bc.Model, args) -> dict:
     def progress(done: int, total: int) -> None:
         log(f"[recovery] {done}/{total} seeds done")
 
+    every_item = list(load_instrument(theory=model.theory).item_ids)
+    items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
     study = recovery_study(
         model,
         seeds,
+        items=items,
+        sampler=args.recovery_sampler,
         draws=args.recovery_draws,
         tune=args.recovery_draws,
         chains=args.chains,
@@ -195,6 +207,78 @@ def section_recovery(model: bc.Model, args) -> dict:
     log(frame.to_string())
     log(f"[recovery] passed: {study.passed} (every seed covers >= {study.threshold:.0%} at {study.prob:.0%})")
     return study.to_dict()
+
+
+def load() -> list[float]:
+    """The 1, 5 and 15 minute load averages (timings under load are upper bounds)."""
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def _learn_run(model: bc.Model, survey, args, sampler: str, draws: int, tune: int) -> tuple[dict, object]:
+    """One learn run timed end to end (model build, compile, sampling, predictive, summary)."""
+    before = load()
+    start = time.perf_counter()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        result = learn(model, survey, draws=draws, tune=tune, chains=args.chains, seed=args.seed,
+                       progressbar=not args.quiet, sampler=sampler, cores=args.cores)  # fmt: skip
+    wall = time.perf_counter() - start
+    n_draws = draws * args.chains
+    out = {
+        "sampler": result.idata.attrs["learn_sampler"],
+        "collaborations": int(result.idata.posterior.sizes.get("collaboration", 0))
+        or len(survey["collaboration_id"].unique()),
+        "chains": args.chains,
+        "draws": draws,
+        "tune": tune,
+        "cores": args.cores,
+        "wall_s": wall,
+        "sampling_s": result.seconds,
+        "divergence_share": result.divergences / n_draws,
+        "load_before": before,
+        "load_after": load(),
+        "warnings": [str(w.message) for w in caught if "diagnostics" in str(w.message)],
+        **result.to_dict(),
+    }
+    log(f"[{sampler}] wall {wall:.1f} s (sampling {result.seconds:.1f} s), load {before} -> "
+        f"{out['load_after']}; "
+        f"max r_hat {out['max_r_hat']:.3f}, min ESS bulk {out['min_ess_bulk']:.0f} tail "
+        f"{out['min_ess_tail']:.0f}, divergences {result.divergences}")  # fmt: skip
+    return out, result
+
+
+def section_augmented(model: bc.Model, args) -> dict:
+    """The issue's target: the whole instrument, augmented sampler, timed end to end; then scaling."""
+    out = {}
+    sizes = [int(x) for x in args.scaling.split(",")] if args.scaling else [args.collaborations]
+    for n in sizes:
+        survey = simulated(model, None, n, args.respondents, args.seed)
+        draws, tune = (args.draws, args.tune) if n == args.collaborations else (args.scaling_draws,) * 2
+        log(f"[augmented] {n} collaborations, {len(survey)} respondents, whole instrument, {draws}+{tune}")
+        out[str(n)], _ = _learn_run(model, survey, args, "augmented", draws, tune)
+    return out
+
+
+def section_compare(model: bc.Model, args) -> dict:
+    """Reduced instrument: exact and augmented on the same data, parameter by parameter."""
+    import arviz as az
+
+    survey = simulated(model, RECOVERY_ITEMS, args.collaborations, args.respondents, args.seed)
+    runs = {}
+    for sampler in ("exact", "augmented"):
+        runs[sampler] = _learn_run(model, survey, args, sampler, args.draws, args.tune)
+    summaries = {
+        k: az.summary(r.idata, var_names=["links", "noise", "discrimination"], kind="all")
+        for k, (_, r) in runs.items()
+    }
+    table = compare_posteriors(summaries["exact"], summaries["augmented"])
+    log(table.describe().to_string())
+    return {
+        "runs": {k: v for k, (v, _) in runs.items()},
+        "all_within_mean_bound": bool(table["mean_ok"].all()),
+        "all_sd_ratio_in_range": bool(table["sd_ok"].all()),
+        "table": table.reset_index().to_dict(orient="records"),
+    }
 
 
 def main() -> None:
@@ -210,6 +294,12 @@ def main() -> None:
     parser.add_argument("--agrum-cases", type=int, default=5)
     parser.add_argument("--recovery-seeds", type=int, default=5)
     parser.add_argument("--recovery-draws", type=int, default=500)
+    parser.add_argument("--recovery-items", choices=("reduced", "all"), default="reduced",
+                        help="all: the whole instrument (calibration of the augmented sampler)")
+    parser.add_argument("--recovery-sampler", default="auto", choices=("auto", "exact", "augmented"))
+    parser.add_argument("--cores", type=int, default=None, help="sampler cores (default min(chains, CPUs))")
+    parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")
+    parser.add_argument("--scaling-draws", type=int, default=1000, help="draws (= tune) for the other sizes")
     parser.add_argument("--quiet", action="store_true", help="no sampler progress bars")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS}")
     args = parser.parse_args()
@@ -225,6 +315,10 @@ def main() -> None:
     if "full" in sections:
         per_draw = report.get("reduced", {}).get("grad_evals_per_draw_mean")
         report["full"] = section_full(model, args, per_draw)
+    if "augmented" in sections:
+        report["augmented"] = section_augmented(model, args)
+    if "compare" in sections:
+        report["compare"] = section_compare(model, args)
     if "recovery" in sections:
         report["recovery"] = section_recovery(model, args)
     text = json.dumps(report, indent=2, default=float)

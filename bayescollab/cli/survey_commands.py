@@ -265,11 +265,32 @@ def learn(
     force: ForceOpt = False,
     models: ModelsOpt = None,
     priors: PriorsOpt = None,
+    sampler: Annotated[
+        str,
+        typer.Option(
+            "--sampler",
+            help="exact (latent nodes summed out), augmented (latent states sampled) or auto "
+            "(exact when its contraction is cheap).",
+        ),
+    ] = "auto",
+    cores: Annotated[
+        int | None, typer.Option("--cores", help="Processes for the chains (default min(chains, CPUs)).")
+    ] = None,
+    sampler_option: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--sampler-option",
+            help="KEY=VALUE for the sampler, repeatable: target_accept, max_treedepth, step_scale, "
+            "early_max_treedepth; sweeps (augmented).",
+        ),
+    ] = None,
 ) -> None:
-    """Update the theory's link strengths and the items' discriminations from surveys (PyMC NUTS).
+    """Update the theory's link strengths and the items' discriminations from surveys (PyMC).
 
-    Every unobserved node is summed out exactly, so this is slow on surveys that measure the
-    densely linked mechanisms (docs/performance.md); progress is shown while sampling.
+    ``--sampler exact`` sums every unobserved node out (NUTS on the marginal likelihood: slow on
+    surveys that measure the densely linked mechanisms, docs/performance.md); ``augmented``
+    samples each collaboration's latent states beside θ; ``auto`` picks by the exact
+    contraction's cost and diagnostics.json records the choice. Progress is shown while sampling.
     The folder is checked before sampling; existing results are replaced only with --force, and
     the files are renamed into place together at the end (docs/reliability.md).
     """
@@ -278,6 +299,9 @@ def learn(
     from bayescollab._output import check_output_dir, noticing_sigint
 
     _check_counts(("--draws", draws, 1), ("--tune", tune, 0), ("--chains", chains, 1), ("--seed", seed, 0))
+    if cores is not None:
+        _check_counts(("--cores", cores, 1))
+    options = _sampler_options(sampler_option or [])
     check_output_dir(out, results=LEARN_FILES, force=force, option="--out")
     from bayescollab.survey.learn import learn as run_learn
 
@@ -285,7 +309,16 @@ def learn(
     with warnings.catch_warnings(record=True) as caught, noticing_sigint() as interrupted:
         warnings.simplefilter("always", UserWarning)
         result = run_learn(
-            model, survey, draws=draws, tune=tune, chains=chains, seed=seed, progressbar=not as_json
+            model,
+            survey,
+            draws=draws,
+            tune=tune,
+            chains=chains,
+            seed=seed,
+            progressbar=not as_json,
+            sampler=sampler,
+            sampler_kwargs=options,
+            cores=cores,
         )
     kept = int(result.idata.posterior.sizes["draw"])
     if interrupted or kept != draws:  # PyMC returns the draws so far on Ctrl-C
@@ -295,7 +328,10 @@ def learn(
             err=True,
         )
         raise typer.Exit(code=130)
-    report = _write_learn_run(result, out, {"survey": str(survey), "out": str(out), **result.to_dict()})
+    attrs = result.idata.attrs
+    run = {"sampler": attrs["learn_sampler"], "sampler_reason": attrs["learn_sampler_reason"]}
+    report = {"survey": str(survey), "out": str(out), **run, **result.to_dict()}
+    report = _write_learn_run(result, out, report)
     for w in caught:
         if "diagnostics failed" in str(w.message):
             typer.echo(f"warning: {w.message}", err=True)
@@ -313,6 +349,27 @@ def learn(
             f"the replicated 90% intervals ({out / 'ppc.png'})"
         )
     typer.echo(f"reload with bayescollab.load_model(posterior={str(out / 'posterior.nc')!r})")
+
+
+def _sampler_options(pairs: list[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` strings as sampler keyword arguments (numbers parsed); learn checks the keys."""
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise typer.BadParameter(
+                f"{pair!r}; expected KEY=VALUE, e.g. target_accept=0.9", param_hint="--sampler-option"
+            )
+        try:
+            out[key] = int(value)
+        except ValueError:
+            try:
+                out[key] = float(value)
+            except ValueError:
+                raise typer.BadParameter(
+                    f"{pair!r} has a value that is not a number", param_hint="--sampler-option"
+                ) from None
+    return out
 
 
 def _write_learn_run(result, out: Path, report: dict[str, Any]) -> dict[str, Any]:

@@ -180,6 +180,57 @@ def diagnose(summary: pd.DataFrame, divergences: int, n_samples: int) -> list[st
     return problems
 
 
+#: ``sampler_kwargs`` keys handed to NUTS (both samplers) and to the latent-state step (augmented)
+NUTS_KWARGS = frozenset({"target_accept", "max_treedepth", "step_scale", "early_max_treedepth"})
+GIBBS_KWARGS = frozenset({"sweeps"})
+SAMPLERS = ("auto", "exact", "augmented")
+#: ``auto`` takes the exact marginal likelihood up to this many multiply-adds per collaboration
+#: (the planner's count for the answered nodes' contraction); above it, data augmentation
+AUTO_EXACT_MAX_MADDS = 1e6
+
+
+def exact_cost(model: Model, survey: pd.DataFrame, instrument: Instrument) -> float:
+    """Multiply-adds of one collaboration's exact marginal likelihood (0 when nothing is answered)."""
+    _, counts = answer_counts(survey, instrument)
+    nodes = sorted({instrument[i].node for i in counts})
+    if not nodes:
+        return 0.0
+    loglik = model.case_log_likelihood({n: np.ones((1, len(model.states(n)))) for n in nodes})
+    return float(loglik._spec(1).plan.multiply_adds)
+
+
+def choose_sampler(sampler: str, cost: float) -> tuple[str, str]:
+    """The sampler to run and why: ``auto`` compares the exact path's cost with the threshold."""
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler is {sampler!r}; expected one of {', '.join(SAMPLERS)}")
+    if sampler != "auto":
+        return sampler, "chosen by the caller"
+    if cost <= AUTO_EXACT_MAX_MADDS:
+        return (
+            "exact",
+            f"exact marginal costs {cost:.3g} <= {AUTO_EXACT_MAX_MADDS:.0e} multiply-adds per collaboration",
+        )
+    return (
+        "augmented",
+        f"exact marginal costs {cost:.3g} > {AUTO_EXACT_MAX_MADDS:.0e} multiply-adds per collaboration",
+    )
+
+
+def check_sampler_kwargs(sampler_kwargs: Mapping[str, Any] | None, sampler: str) -> tuple[dict, dict]:
+    """Split ``sampler_kwargs`` into NUTS and latent-step options; unknown keys are refused."""
+    given = dict(sampler_kwargs or {})
+    allowed = NUTS_KWARGS | (GIBBS_KWARGS if sampler == "augmented" else frozenset())
+    unknown = sorted(set(given) - allowed)
+    if unknown:
+        raise ValueError(
+            f"sampler_kwargs has unknown keys {unknown} for the {sampler} sampler; "
+            f"expected some of {sorted(allowed)}"
+        )
+    return {k: v for k, v in given.items() if k in NUTS_KWARGS}, {
+        k: v for k, v in given.items() if k in GIBBS_KWARGS
+    }
+
+
 def learn(
     model: Model,
     survey: pd.DataFrame | str | Path,
@@ -191,8 +242,20 @@ def learn(
     instrument: Instrument | None = None,
     progressbar: bool = True,
     predictive_draws: int = 200,
+    sampler: str = "auto",
+    sampler_kwargs: Mapping[str, Any] | None = None,
+    cores: int | None = None,
 ) -> LearnResult:
-    """Sample the posterior of θ and λ given the surveys (NUTS), with diagnostics.
+    """Sample the posterior of θ and λ given the surveys, with diagnostics.
+
+    ``sampler``: ``exact`` runs NUTS on the exact marginal likelihood (every latent node summed
+    out); ``augmented`` samples the latent node states beside θ (:mod:`bayescollab.survey.augment`:
+    Gibbs for the states, NUTS for θ and λ given them); ``auto`` picks ``exact`` when its
+    contraction costs at most :data:`AUTO_EXACT_MAX_MADDS` multiply-adds per collaboration. The
+    choice is recorded in ``idata.attrs`` (``learn_sampler``, ``learn_sampler_reason``).
+    ``sampler_kwargs`` go to NUTS (``target_accept``, ``max_treedepth``, ...) and, augmented,
+    ``sweeps`` (Gibbs sweeps per draw); other keys are refused. ``cores`` defaults to
+    min(chains, CPUs).
 
     Returns the InferenceData (posterior, sample_stats, prior, observed_data with the answer
     counts, and prior_predictive / posterior_predictive replicates of those counts from up to
@@ -200,39 +263,80 @@ def learn(
     r_hat, bulk and tail ESS per parameter; failures are listed in ``problems`` and raised as a
     :class:`UserWarning`.
     """
-    import arviz as az
-    import pymc as pm
-
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"{name} is {value!r}; expected a positive integer")
+    if cores is not None and (isinstance(cores, bool) or not isinstance(cores, int) or cores < 1):
+        raise ValueError(f"cores is {cores!r}; expected a positive integer")
+    if sampler not in SAMPLERS:
+        raise ValueError(f"sampler is {sampler!r}; expected one of {', '.join(SAMPLERS)}")
     instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
     if not isinstance(survey, pd.DataFrame):
         from bayescollab.survey.ingest import read_survey
 
         survey = read_survey(survey, instrument)
-    pm_model = build_learn_model(model, survey, instrument=instrument)
-    seeds = seeds_per_chain(seed, chains + 1)
+    cost = exact_cost(model, survey, instrument)
+    chosen, reason = choose_sampler(sampler, cost)
+    if cost == 0.0:
+        chosen, reason = "exact", "nothing answered: the posterior is the prior"
+    nuts_kwargs, gibbs_kwargs = check_sampler_kwargs(sampler_kwargs, chosen)
+    run = {
+        "draws": draws,
+        "tune": tune,
+        "chains": chains,
+        "cores": cores if cores is not None else min(chains, os.cpu_count() or 1),
+        "seeds": seeds_per_chain(seed, chains + 1),
+        "progressbar": progressbar,
+    }
     start = time.perf_counter()
+    if chosen == "exact":
+        idata = _sample_exact(model, survey, instrument, run, nuts_kwargs)
+    else:
+        from bayescollab.survey.augment_step import sample_augmented
+
+        collabs, counts = answer_counts(survey, instrument)
+        idata = sample_augmented(model, collabs, counts, instrument, run, nuts_kwargs, gibbs_kwargs)
+    seconds = time.perf_counter() - start
+    idata.attrs.update(
+        learn_sampler=chosen, learn_sampler_reason=reason, exact_multiply_adds_per_collaboration=cost
+    )
+    return _finish(idata, model, survey, instrument, predictive_draws, run, seconds)
+
+
+def _sample_exact(model: Model, survey: pd.DataFrame, instrument: Instrument, run: dict, nuts_kwargs: dict):
+    """NUTS on the exact marginal likelihood (every latent node summed out by the engine)."""
+    import pymc as pm
+
+    pm_model = build_learn_model(model, survey, instrument=instrument)
+    seeds = run["seeds"]
     with pm_model:
         idata = pm.sample(
-            draws=draws,
-            tune=tune,
-            chains=chains,
-            cores=min(chains, os.cpu_count() or 1),
-            random_seed=seeds[:chains],
-            progressbar=progressbar,
+            draws=run["draws"],
+            tune=run["tune"],
+            chains=run["chains"],
+            cores=run["cores"],
+            random_seed=seeds[: run["chains"]],
+            progressbar=run["progressbar"],
             compute_convergence_checks=False,
+            **nuts_kwargs,
         )
-        idata.extend(pm.sample_prior_predictive(draws=min(draws, 500), random_seed=seeds[-1]))
-    seconds = time.perf_counter() - start
-    add_predictive(idata, model, survey, instrument, predictive_draws, seed=seeds[-1])
+        idata.extend(pm.sample_prior_predictive(draws=min(run["draws"], 500), random_seed=seeds[-1]))
+    return idata
+
+
+def _finish(
+    idata, model, survey, instrument, predictive_draws: int, run: dict, seconds: float
+) -> LearnResult:
+    """Predictive groups, the diagnostics summary and the warning when diagnostics fail."""
+    import arviz as az
+
+    add_predictive(idata, model, survey, instrument, predictive_draws, seed=run["seeds"][-1])
     names = [v for v in ("links", "noise", "discrimination") if v in idata.posterior]
     summary = az.summary(idata, var_names=names, kind="diagnostics")
     divergences = int(idata.sample_stats["diverging"].sum())
-    problems = diagnose(summary, divergences, draws * chains)
+    problems = diagnose(summary, divergences, run["draws"] * run["chains"])
     if problems:
-        warnings.warn("learn: sampler diagnostics failed: " + "; ".join(problems), UserWarning, stacklevel=2)
+        warnings.warn("learn: sampler diagnostics failed: " + "; ".join(problems), UserWarning, stacklevel=3)
     return LearnResult(idata, summary, divergences, problems, seconds)
 
 

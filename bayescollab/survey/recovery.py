@@ -129,8 +129,13 @@ def recovery_run(
     chains: int = 2,
     prob: float = 0.9,
     progressbar: bool = False,
+    sampler: str = "auto",
 ) -> RecoveryRun:
-    """Draw θ and λ from their priors, simulate a survey of ``items``, learn, compare."""
+    """Draw θ and λ from their priors, simulate a survey of ``items``, learn, compare.
+
+    ``sampler`` goes to :func:`~bayescollab.survey.learn.learn` (``augmented`` for the whole
+    instrument, whose exact likelihood is out of reach).
+    """
     instrument = load_instrument(theory=model.theory)
     unknown = [i for i in items if i not in instrument]
     if unknown:
@@ -164,6 +169,7 @@ def recovery_run(
             instrument=instrument,
             progressbar=progressbar,
             predictive_draws=0,
+            sampler=sampler,
         )
     seconds = time.perf_counter() - start
     post = result.idata.posterior
