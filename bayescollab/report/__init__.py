@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bayescollab.model import Model
+    from bayescollab.report.build import Report
 
 __all__ = ["SECTIONS", "write_report"]
 
@@ -30,8 +31,8 @@ SECTIONS: tuple[tuple[str, str], ...] = (
 )
 
 
-def write_report(model: Model, survey: Path | str, output: Path | str, **kwargs: Any) -> Path:
-    """Build, draw and render the report of ``survey`` and write it to ``output`` atomically.
+def write_report(model: Model, survey: Path | str, output: Path | str, **kwargs: Any) -> Report:
+    """Build, draw and render the report of ``survey``, write it to ``output`` atomically, return it.
 
     Keyword arguments go to :func:`~bayescollab.report.build.build_report`. The file is staged
     beside ``output`` and renamed into place at the end, so a failed run leaves no half page.
@@ -48,4 +49,4 @@ def write_report(model: Model, survey: Path | str, output: Path | str, **kwargs:
     output = Path(output)
     with atomic_path(output) as staged:
         staged.write_text(html, encoding="utf-8")
-    return output
+    return report

@@ -90,11 +90,13 @@ def inspect_report(
     pdf: Path | str | None = None,
     viewport: tuple[int, int] = (1100, 900),
     full_page: bool = False,
+    anchor: str | None = None,
 ) -> PageReport:
     """Load ``path`` in headless Chromium, measure it on screen and as printed A4.
 
-    ``screenshot`` saves a PNG of the first screen (or the whole page with ``full_page``);
-    ``pdf`` saves the A4 print. The PDF's page count is read either way.
+    ``screenshot`` saves a PNG of the screen (scrolled to the element id ``anchor`` if given, or
+    the whole page with ``full_page``); ``pdf`` saves the A4 print. The PDF's page count is read
+    either way.
     """
     executable = find_chromium()
     try:
@@ -118,7 +120,7 @@ def inspect_report(
             page.on("console", lambda m: seen.console.append((m.type, m.text)))
             page.on("pageerror", lambda e: seen.page_errors.append(str(e)))
             page.on("requestfailed", lambda r: seen.failed_requests.append(f"request failed: {r.url}"))
-            page.goto(url, wait_until="load")
+            page.goto(url + (f"#{anchor}" if anchor else ""), wait_until="load")
             measured = page.evaluate(_MEASURE)
             seen.sections, seen.images = measured["sections"], measured["images"]
             seen.scripts, seen.text = measured["scripts"], measured["text"]
