@@ -60,7 +60,13 @@ def level_bars(elements: Sequence[ElementRow], *, ax: Any = None):
                 )
                 if which == "posterior" and width >= 0.12:
                     ax.text(
-                        left + width / 2, y + offset, f"{width:.0%}", ha="center", va="center", fontsize=8
+                        left + width / 2,
+                        y + offset,
+                        f"{width:.0%}",
+                        ha="center",
+                        va="center",
+                        fontsize=8,
+                        bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none"},
                     )
                 left += width
         labels.append((y, row.title))
