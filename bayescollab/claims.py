@@ -4,19 +4,19 @@
 holds the claims (each with its seed location) and the rule
 that maps the seeds' wording ("essential", "drastically", "key", "most often", a plain
 statement, a hypothesis) to the least effect the claim needs. A claim's value is computed by
-exact queries at one θ (:func:`claim_value`), and for many prior draws at once by the
-common-random-numbers sampler of :mod:`bayescollab.effects` (:func:`claim_draws`).
+exact queries at one θ (:func:`claim_value`), and for many prior draws at once by the same
+exact queries with the draws riding on the CPT tensors (:func:`claim_draws`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from bayescollab.effects import _Sampler
 from bayescollab.model import Model
 from bayescollab.theory.claims import CLAIMS_FILE, ClaimRules, MagnitudeClaim, load_claims
 
 __all__ = ["CLAIMS_FILE", "ClaimRules", "MagnitudeClaim", "claim_draws", "claim_value", "load_claims"]
+
 
 def _settings(claim: MagnitudeClaim) -> list[tuple[dict[str, str], dict[str, str]]]:
     """(do for a, do for b) per setting: one for an effect, (stronger, weaker) for an interaction."""
@@ -41,21 +41,24 @@ def claim_value(model: Model, claim: MagnitudeClaim) -> float:
     return float(_combine(claim, effects))
 
 
-def claim_draws(
-    model: Model, claims: list[MagnitudeClaim], theta: np.ndarray, *, n_samples: int = 4000, seed: int = 11
-) -> dict[str, np.ndarray]:
-    """Claim id -> its value under each θ row (Monte Carlo with common random numbers)."""
-    sampler = _Sampler(model, theta, n_samples, seed)
+def claim_draws(model: Model, claims: list[MagnitudeClaim], theta: np.ndarray) -> dict[str, np.ndarray]:
+    """Claim id -> its value under each θ row, by exact do() queries over the draws.
+
+    Each (target, do) setting is compiled once and run for all rows of ``theta`` at once
+    (:meth:`bayescollab.compiled.CompiledQuery.draws`), so the share of draws in which a claim
+    holds carries no Monte Carlo error.
+    """
+    compiled: dict[tuple, np.ndarray] = {}
+
+    def p_high(target: str, do: dict[str, str]) -> np.ndarray:
+        key = (target, tuple(sorted(do.items())))
+        if key not in compiled:
+            query = model.compile_query(model.setting(target, do=do))
+            compiled[key] = query.draws(theta)[:, model.states(target).index("high")]
+        return compiled[key]
+
     out = {}
     for claim in claims:
-        high = model.states(claim.target).index("high")
-        effects = []
-        for do_a, do_b in _settings(claim):
-            runs = []
-            for do in (do_a, do_b):
-                idx = {n: model.states(n).index(s) for n, s in do.items()}
-                below = set().union(*(sampler.descendants(n) for n in idx))
-                runs.append((sampler.run(idx, only=below)[claim.target] == high).mean(axis=1))
-            effects.append(runs[0] - runs[1])
+        effects = [p_high(claim.target, do_a) - p_high(claim.target, do_b) for do_a, do_b in _settings(claim)]
         out[claim.id] = _combine(claim, effects)
     return out

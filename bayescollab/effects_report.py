@@ -30,10 +30,50 @@ def formalisation_table(model: Model) -> list[dict]:
     return rows
 
 
-def claim_results(model: Model, rules: ClaimRules, *, n_samples: int = 4000, seed: int = 11) -> list[dict]:
+#: a mechanism state below / above these under one named scenario or form setting is near-certain
+EXTREME_BOUNDS = (0.02, 0.98)
+
+
+def form_settings(model: Model) -> dict[str, dict[str, str]]:
+    """The named scenarios and every mandated x integration x formalisation setting, by label."""
+    out = {f"scenario {name}": dict(do) for name, do in model.scenarios.items()}
+    for mandated in model.states("mandated"):
+        for level in model.states("integration_level"):
+            for form in model.states("formalisation"):
+                out[f"form {mandated}/{level}/{form}"] = {
+                    "mandated": mandated,
+                    "integration_level": level,
+                    "formalisation": form,
+                }
+    return out
+
+
+def extremes(
+    model: Model, settings: dict[str, dict[str, str]] | None = None, nodes: list[str] | None = None
+) -> list[dict]:
+    """Every mechanism state outside :data:`EXTREME_BOUNDS` under one setting (exact, prior-mean θ).
+
+    A seed may call a determinant essential; otherwise a single named scenario or form setting
+    should leave each mechanism some doubt (issue 11: stacked moderations made confidence
+    near-certain). ``tests/test_magnitudes.py`` reads this list from ``docs/effects.json``.
+    """
+    lo, hi = EXTREME_BOUNDS
+    mechanisms = nodes or [n for n, s in model.theory.nodes.items() if s.kind != "context"]
+    out = []
+    for label, do in (form_settings(model) if settings is None else settings).items():
+        targets = [n for n in mechanisms if n not in do]
+        marg = model.query_marginals(targets, do=do)
+        for node in targets:
+            for state, p in marg[node].items():
+                if not lo <= float(p) <= hi:
+                    out.append({"setting": label, "node": node, "state": state, "p": round(float(p), 4)})
+    return out
+
+
+def claim_results(model: Model, rules: ClaimRules, *, seed: int = 11) -> list[dict]:
     """Each claim: exact value at the prior mean, whether it holds, share of prior draws in which it holds."""
     theta = model.sample_theta(rules.draws, seed=seed)
-    draws = claim_draws(model, list(rules.claims), theta, n_samples=n_samples, seed=seed)
+    draws = claim_draws(model, list(rules.claims), theta)
     out = []
     for c in rules.claims:
         value = claim_value(model, c)
@@ -87,6 +127,7 @@ def render(
     formal: list[dict],
     *,
     header: dict,
+    extreme: list[dict] | None = None,
 ) -> str:
     """The whole document as markdown."""
     lines = [
@@ -118,6 +159,8 @@ def render(
             + " |"
         )
     lines += _claims_section(rules, claims)
+    if extreme is not None:
+        lines += _extremes_section(extreme)
     claimed = _claims_by_pair(rules.claims)
     lines += ["", "## Effects by source", ""]
     by_source: dict[str, list[Effect]] = {}
@@ -139,6 +182,24 @@ def render(
             lines.append(f"| {e.target} | {e.mean:+.3f} | [{e.lo:+.3f}, {e.hi:+.3f}] | {note} |")
         lines.append("")
     return "\n".join(lines).rstrip() + "\n"
+
+
+def _extremes_section(extreme: list[dict]) -> list[str]:
+    lo, hi = EXTREME_BOUNDS
+    lines = [
+        "",
+        "## Near-certain states",
+        "",
+        f"Mechanism states with P below {lo:g} or above {hi:g} under one named scenario or one "
+        "mandated x integration x formalisation setting (exact, prior-mean θ). Each must rest on a "
+        "determinant the seeds call essential (`tests/test_magnitudes.py`, NEAR_CERTAIN_ALLOWED).",
+        "",
+    ]
+    if not extreme:
+        return [*lines, "None.", ""]
+    lines += ["| setting | node | state | P |", "|---|---|---|---|"]
+    lines += [f"| {e['setting']} | {e['node']} | {e['state']} | {e['p']:.4f} |" for e in extreme]
+    return lines
 
 
 def _claims_section(rules: ClaimRules, claims: list[dict]) -> list[str]:

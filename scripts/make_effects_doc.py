@@ -15,7 +15,7 @@ from pathlib import Path
 import bayescollab as bc
 from bayescollab.claims import load_claims
 from bayescollab.effects import effects_table, inputs_hash
-from bayescollab.effects_report import claim_results, formalisation_table, mc_sd, render
+from bayescollab.effects_report import claim_results, extremes, formalisation_table, mc_sd, render
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -30,8 +30,9 @@ def main() -> None:
     rules = load_claims()
     table = effects_table(model, draws=args.draws, n_samples=args.samples)
     t_table = time.perf_counter() - start
-    claims = claim_results(model, rules, n_samples=args.samples)
+    claims = claim_results(model, rules)
     formal = formalisation_table(model)
+    extreme = extremes(model)
     seconds = time.perf_counter() - start
     header = {
         "inputs": inputs_hash(),
@@ -41,12 +42,13 @@ def main() -> None:
         "seconds": seconds,
     }
     (DOCS / "effects.md").write_text(
-        render(model, table, rules, claims, formal, header=header), encoding="utf-8"
+        render(model, table, rules, claims, formal, header=header, extreme=extreme), encoding="utf-8"
     )
     payload = {
         "header": header,
         "claims": claims,
         "formalisation": formal,
+        "extremes": extreme,
         "effects": [e.to_dict() for e in table],
     }
     (DOCS / "effects.json").write_text(json.dumps(payload, indent=0) + "\n", encoding="utf-8")

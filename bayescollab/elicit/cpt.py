@@ -216,7 +216,7 @@ def ordered_probit(eta, sigma, n_states: int, ops: ArrayOps = NUMPY_OPS, tau=1.0
 SMOOTH_ABS = 1e-6
 
 
-def threshold_scale(spec: ThetaSpec, sigma, spread, reach, xp):
+def threshold_scale(spec: ThetaSpec, sigma, spread, reach, xp, baseline=None):
     """tau: the latent's sd over parent configurations and noise, where the thresholds go.
 
     ``spread`` = sum w^2 V (parents independent), ``reach`` = sum |w| sqrt(V) (its square:
@@ -225,7 +225,22 @@ def threshold_scale(spec: ThetaSpec, sigma, spread, reach, xp):
     """
     c = spec.threshold_correlation
     mixed = (1.0 - c) * spread + c * reach**2
-    return xp.sqrt(sigma**2 + spec.latent_scale**2 * mixed / (spec.baseline_weight**2 + spread))
+    w0 = spec.baseline_weight if baseline is None else baseline
+    return xp.sqrt(sigma**2 + spec.latent_scale**2 * mixed / (w0**2 + spread))
+
+
+def moderation_gain(spec: ThetaSpec, log_gain, xp):
+    """g = exp(sum u s), saturated to exp(r tanh(sum u s / r)) when ``spec.moderation_reach`` = r.
+
+    Why saturate: 000 names mandated *or* integrative forms as the settings where formalisation
+    builds confidence, two routes to one shift; with a plain exponential two moderations
+    compound (e^1.6 = 5x) and make a node near-certain. The saturated factor stays within
+    [e^-r, e^r], equals the plain one for small sums, and is smooth in θ.
+    """
+    r = spec.moderation_reach
+    if r is None:
+        return xp.exp(log_gain)
+    return xp.exp(r * xp.tanh(log_gain / r))
 
 
 def _axis_shape(n_batch: int, n_parents: int, axis: int, card: int) -> tuple[int, ...]:
@@ -255,14 +270,15 @@ def node_cpt(theory: Theory, spec: ThetaSpec, theta, node: str, ops: ArrayOps = 
     def on_axis(values: np.ndarray, axis: int) -> np.ndarray:
         return values.reshape(_axis_shape(n_batch, n_par, axis, design.cards[axis]))
 
-    baseline = spec.baseline_weight
+    baseline = spec.baseline(node)
     drive, norm2, spread, reach = 0.0, baseline**2, 0.0, 0.0
     for term in design.main:
         w = param(term.col)
         spread = spread + w**2 * term.var
         reach = reach + xp.sqrt(w**2 + SMOOTH_ABS) * np.sqrt(term.var)
-        for mod in term.moderators:
-            w = w * xp.exp(param(mod.col) * on_axis(mod.scores, mod.axis))
+        if term.moderators:
+            log_gain = sum(param(mod.col) * on_axis(mod.scores, mod.axis) for mod in term.moderators)
+            w = w * moderation_gain(spec, log_gain, xp)
         drive = drive + w * on_axis(term.scores, term.axis)
         norm2 = norm2 + w**2 * term.var
     for term in design.cross:
@@ -275,7 +291,7 @@ def node_cpt(theory: Theory, spec: ThetaSpec, theta, node: str, ops: ArrayOps = 
     if isinstance(sigma, np.ndarray) and not np.all(sigma > 0):
         raise CPTError(f"noise for {node!r} is {np.min(sigma)}; expected a positive number")
     eta = spec.latent_scale * drive / xp.sqrt(norm2)
-    tau = threshold_scale(spec, sigma, spread, reach, xp)
+    tau = threshold_scale(spec, sigma, spread, reach, xp, baseline)
     probs = ordered_probit(eta, sigma, design.n_states, ops, tau=tau)  # (*draws, *cards, k)
     return xp.moveaxis(probs, -1, n_batch)
 

@@ -36,6 +36,7 @@ from bayescollab.elicit.cpt import (
     SMOOTH_ABS,
     ArrayOps,
     NodeDesign,
+    moderation_gain,
     node_design,
     ordered_probit,
     threshold_scale,
@@ -60,6 +61,7 @@ class _Group:
     mod_u: np.ndarray  # (R, E, Q) int: θ columns of its moderators
     mod_a: np.ndarray  # (R, E, Q): the moderators' scores in the row (0 = padding)
     noise_index: np.ndarray  # (R,): θ position of the row's node noise
+    baseline: np.ndarray  # (R,): w0 of the row's node (the weight of left-out causes)
     slices: dict[str, tuple[int, int, tuple[int, ...]]]  # node -> (start, stop, parent cards)
 
     @cached_property
@@ -84,7 +86,7 @@ class CPTFamily:
             design = node_design(theory, spec, node)
             if design.parents:
                 rows.setdefault(design.n_states, []).append(
-                    (node, _node_rows(design, len(spec)), design.cards)
+                    (node, _node_rows(design, len(spec), spec.baseline(node)), design.cards)
                 )
         self.groups = []
         for k, entries in sorted(rows.items()):
@@ -103,11 +105,12 @@ class CPTFamily:
             lin, q_free, q_all, r_all = g.sparse
             sq = theta**2
             drive = _dot_rows(theta, g.lin, lin)  # (*draws, R)
-            norm2 = spec.baseline_weight**2 + _dot_rows(sq, g.q_free, q_free)
+            norm2 = g.baseline**2 + _dot_rows(sq, g.q_free, q_free)
             spread = _dot_rows(sq, g.q_all, q_all)
             reach = _dot_rows(xp.sqrt(sq + SMOOTH_ABS), g.r_all, r_all)
             if g.mod_w.shape[1]:
-                gain = xp.exp((_gather(theta, g.mod_u, xp) * g.mod_a).sum(axis=-1))  # (*draws, R, E)
+                log_gain = (_gather(theta, g.mod_u, xp) * g.mod_a).sum(axis=-1)  # (*draws, R, E)
+                gain = moderation_gain(spec, log_gain, xp)
                 w = _gather(theta, g.mod_w, xp) * gain
                 drive = drive + (w * g.mod_s).sum(axis=-1)
                 norm2 = norm2 + (w**2 * g.mod_v).sum(axis=-1)
@@ -116,7 +119,7 @@ class CPTFamily:
                 bad = g.noise_index[np.argwhere(~(sigma > 0))[0][-1]]
                 raise CPTError(f"{spec.names[bad]} is {theta[..., bad].min()}; expected a positive noise")
             eta = spec.latent_scale * drive / xp.sqrt(norm2)
-            tau = threshold_scale(spec, sigma, spread, reach, xp)
+            tau = threshold_scale(spec, sigma, spread, reach, xp, g.baseline)
             probs = ordered_probit(eta, sigma, g.n_states, ops, tau=tau)  # (*draws, R, k)
             for node, (start, stop, cards) in g.slices.items():
                 table = probs[..., start:stop, :].reshape((*theta.shape[:-1], *cards, g.n_states))
@@ -124,7 +127,7 @@ class CPTFamily:
         return {n: out[n] for n in self.nodes}
 
 
-def _node_rows(design: NodeDesign, n_theta: int) -> dict[str, np.ndarray]:
+def _node_rows(design: NodeDesign, n_theta: int, baseline: float) -> dict[str, np.ndarray]:
     """One node's rows (parent configurations in C order) of every design array."""
     configs = np.array(list(product(*(range(c) for c in design.cards))), dtype=int).reshape(
         -1, len(design.cards)
@@ -162,6 +165,7 @@ def _node_rows(design: NodeDesign, n_theta: int) -> dict[str, np.ndarray]:
         "mod_u": mod_u,
         "mod_a": mod_a,
         "noise_index": np.full(n, design.noise_col),
+        "baseline": np.full(n, float(baseline)),
     }
 
 
@@ -183,7 +187,7 @@ def _stack(k: int, entries: list[tuple[str, dict[str, np.ndarray], tuple[int, ..
     n_q = max(r["mod_u"].shape[2] for _, r, _ in entries)
     cat = {
         key: np.concatenate([r[key] for _, r, _ in entries])
-        for key in ("lin", "q_free", "q_all", "r_all", "noise_index")
+        for key in ("lin", "q_free", "q_all", "r_all", "noise_index", "baseline")
     }
     slot = {key: _pad([r[key] for _, r, _ in entries], (n_e,)) for key in ("mod_w", "mod_s", "mod_v")}
     deep = {key: _pad([r[key] for _, r, _ in entries], (n_e, n_q)) for key in ("mod_u", "mod_a")}

@@ -39,6 +39,29 @@ class ScalePrior(_Strict):
     sd: float = Field(gt=0)
 
 
+class SingledOutLink(_Strict):
+    """A link the seeds single out by their wording ("essential", "chief among", 000 Table 2)."""
+
+    parent: str
+    child: str
+    wording: str
+    location: str
+
+
+class SingledOut(_Strict):
+    """Links whose size the seeds word strongly: prior |weight| mean at least ``mean``."""
+
+    mean: float = Field(gt=0)
+    links: list[SingledOutLink]
+
+
+class LeftOut(_Strict):
+    """A node whose causes outside the network weigh more than ``baseline_weight`` says."""
+
+    weight: float = Field(gt=0)
+    location: str
+
+
 class ElicitationSettings(_Strict):
     """Evidence scoring, grade thresholds and the prior attached to each grade."""
 
@@ -52,6 +75,15 @@ class ElicitationSettings(_Strict):
     latent_scale: float = Field(gt=0)
     #: where the CPT thresholds sit between independent (0) and fully correlated (1) parents
     threshold_correlation: float = Field(default=0.0, ge=0, le=1)
+    #: the moderations of one term combine as exp(r tanh(sum u s / r)): together they scale an
+    #: effect by at most e^r (None: plain exp(sum u s))
+    moderation_reach: float | None = Field(default=None, gt=0)
+    #: a link whose direction the seeds assert keeps it in this share of prior draws:
+    #: sd <= |mean| / Phi^-1(q) (None: the grade's sd alone)
+    direction_quantile: float | None = Field(default=None, gt=0.5, lt=1)
+    singled_out: SingledOut | None = None
+    #: node -> its own weight of left-out causes, with the seed location that names them
+    left_out: dict[str, LeftOut] = Field(default_factory=dict)
     root_prior: Literal["uniform"] = "uniform"
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
+from scipy.special import ndtri
 
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab.elicit.grades import EvidenceSummary, summarise_edge, summarise_records
@@ -48,6 +49,14 @@ class ThetaSpec:
     baseline_weight: float = 1.0
     latent_scale: float = 2.5
     threshold_correlation: float = 0.0
+    #: largest log-factor the moderations of one term reach together (None: no saturation)
+    moderation_reach: float | None = None
+    #: node -> its own weight of left-out causes (``baseline_weight`` for every other node)
+    baseline_overrides: tuple[tuple[str, float], ...] = ()
+
+    def baseline(self, node: str) -> float:
+        """w0 of ``node``: the weight of the causes the theory leaves out."""
+        return dict(self.baseline_overrides).get(node, self.baseline_weight)
 
     @property
     def names(self) -> list[str]:
@@ -112,18 +121,56 @@ def noise_name(node: str) -> str:
     return f"sigma[{node}]"
 
 
+def singled_out_links(theory: Theory, settings: ElicitationSettings) -> dict[tuple[str, str], str]:
+    """(parent, child) -> seed location of each link the seeds single out; every one must be an edge."""
+    if settings.singled_out is None:
+        return {}
+    edges = {(e.parent, e.child) for e in theory.edges}
+    out = {}
+    for link in settings.singled_out.links:
+        if (link.parent, link.child) not in edges:
+            raise ValueError(
+                f"singled_out names {link.parent}->{link.child}, which is not an edge of the theory; "
+                "expected one of the edges in models/"
+            )
+        out[(link.parent, link.child)] = link.location
+    return out
+
+
+def asserted_direction(theory: Theory, edge, evidence: EvidenceSummary) -> bool:
+    """Whether the seeds assert the link's direction: signed, not only hypothesised, and either
+    uncontested or contested only in a shape the parent's per-child scores already encode."""
+    if edge.sign == 0 or evidence.hypothesis_only:
+        return False
+    return not evidence.conflicting or edge.child in theory.nodes[edge.parent].child_scores
+
+
+def _edge_prior(
+    theory: Theory, settings: ElicitationSettings, edge, evidence: EvidenceSummary, singled: dict
+) -> tuple[float, float]:
+    """(mean, sd) of one edge weight: size from the grade (or the seeds' wording), sd from the
+    grade, narrowed so that an asserted direction holds in ``direction_quantile`` of draws."""
+    if not theory.nodes[edge.parent].ordered:
+        # nominal parent (the form typology): its scores already carry the direction
+        return settings.typology.mean, settings.typology.sd
+    grade = settings.grades[evidence.grade]
+    size = grade.mean
+    if (edge.parent, edge.child) in singled and settings.singled_out is not None:
+        size = max(size, settings.singled_out.mean)
+    sd = grade.sd
+    if settings.direction_quantile is not None and asserted_direction(theory, edge, evidence):
+        sd = min(sd, size / float(ndtri(settings.direction_quantile)))
+    # sign 0: a moderator-only parent; its main effect is not stated, so centred on 0
+    return edge.sign * size, sd
+
+
 def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec:
     """Attach a prior to every edge, interaction and noise scale of the theory."""
     params: list[Parameter] = []
+    singled = singled_out_links(theory, settings)
     for edge in theory.edges:
         evidence = summarise_edge(theory, edge, settings)
-        if not theory.nodes[edge.parent].ordered:
-            # nominal parent (the form typology): its scores already carry the direction
-            prior_mean, prior_sd = settings.typology.mean, settings.typology.sd
-        else:
-            grade = settings.grades[evidence.grade]
-            # sign 0: a moderator-only parent; its main effect is not stated, so centred on 0
-            prior_mean, prior_sd = edge.sign * grade.mean, grade.sd
+        prior_mean, prior_sd = _edge_prior(theory, settings, edge, evidence, singled)
         params.append(
             Parameter(
                 name=weight_name(edge.parent, edge.child),
@@ -167,4 +214,6 @@ def build_theta_spec(theory: Theory, settings: ElicitationSettings) -> ThetaSpec
         baseline_weight=settings.baseline_weight,
         latent_scale=settings.latent_scale,
         threshold_correlation=settings.threshold_correlation,
+        moderation_reach=settings.moderation_reach,
+        baseline_overrides=tuple((n, b.weight) for n, b in sorted(settings.left_out.items())),
     )
