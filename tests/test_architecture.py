@@ -26,10 +26,11 @@ LAYERS: dict[str, tuple[str, ...]] = {
     "survey": ("survey", "explain"),
     "sensitivity": ("sensitivity", "effects", "claims", "effects_report"),
     "plots": ("plots",),
+    "report": ("report",),
     "app": ("viz", "cli", "__main__", "__init__"),
 }
 #: above the door: these never import the engine, only Model / Setting / CompiledQuery
-NO_ENGINE = ("survey", "sensitivity", "plots", "app")
+NO_ENGINE = ("survey", "sensitivity", "plots", "report", "app")
 RANK = {layer: i for i, layer in enumerate(LAYERS)}
 
 

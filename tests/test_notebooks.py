@@ -81,3 +81,43 @@ def test_notebook_runs(path: Path) -> None:
         _run(nb, path.parent)
     except (CellExecutionError, CellTimeoutError) as exc:
         pytest.fail(_failure(path.name, nb, exc), pytrace=False)
+
+
+def _execute_script():
+    """scripts/execute_notebooks.py as a module (it is not part of the package)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "execute_notebooks", REPO / "scripts" / "execute_notebooks.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+#: largest figure a committed notebook may store (base64 characters of one image)
+MAX_IMAGE_CHARS = 700_000
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=[p.name for p in NOTEBOOKS])
+def test_committed_notebook_is_executed_in_full(path: Path) -> None:
+    """The committed file holds the outputs of a full run of its current source, with modest figures."""
+    script = _execute_script()
+    nb = nbformat.read(path, as_version=4)
+    rerun = f"run `.venv/bin/python scripts/execute_notebooks.py {path.name[:2]}` and commit the notebook"
+    meta = nb.metadata.get(script.META_KEY, {})
+    assert meta.get("executed") == "full", f"{path.name} is not committed executed in full; {rerun}"
+    assert meta.get("source_sha256") == script.source_digest(nb), (
+        f"{path.name} changed since it was executed; {rerun}"
+    )
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    assert all(c.get("execution_count") for c in code), f"{path.name} has unexecuted cells; {rerun}"
+    images = []
+    for cell in code:
+        for out in cell.get("outputs", []):
+            assert out.get("output_type") != "error", f"{path.name} stores an error; {rerun}"
+            images += [v for k, v in out.get("data", {}).items() if k.startswith("image/")]
+    assert images, f"{path.name} shows no figure"
+    assert max(len(i) for i in images) <= MAX_IMAGE_CHARS, (
+        f"{path.name} stores a figure over {MAX_IMAGE_CHARS}"
+    )

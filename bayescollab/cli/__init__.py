@@ -11,7 +11,7 @@ import sys
 
 import typer
 
-from bayescollab.cli import model_commands, survey_commands  # noqa: F401  (registers the commands)
+from bayescollab.cli import model_commands, report_commands, survey_commands  # noqa: F401  (registers the commands)
 from bayescollab.cli._app import app
 
 __all__ = ["app", "main"]
