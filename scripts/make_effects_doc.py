@@ -24,15 +24,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--draws", type=int, default=100)
     parser.add_argument("--samples", type=int, default=4000)
+    parser.add_argument(
+        "--claims-from",
+        type=Path,
+        help="reuse the claims and extremes of an earlier run (a JSON with 'inputs', 'claims', "
+        "'extremes'), refused unless its inputs hash is the current one",
+    )
     args = parser.parse_args()
     start = time.perf_counter()
     model = bc.load_model()
     rules = load_claims()
     table = effects_table(model, draws=args.draws, n_samples=args.samples)
     t_table = time.perf_counter() - start
-    claims = claim_results(model, rules)
+    if args.claims_from is not None:
+        earlier = json.loads(args.claims_from.read_text(encoding="utf-8"))
+        if earlier.get("inputs") != inputs_hash():
+            raise SystemExit(f"{args.claims_from} was computed for other inputs; expected {inputs_hash()}")
+        claims, extreme = earlier["claims"], earlier["extremes"]
+    else:
+        claims, extreme = claim_results(model, rules), extremes(model)
     formal = formalisation_table(model)
-    extreme = extremes(model)
     seconds = time.perf_counter() - start
     header = {
         "inputs": inputs_hash(),
