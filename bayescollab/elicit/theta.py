@@ -13,7 +13,6 @@ from functools import cached_property
 from typing import Literal
 
 import numpy as np
-from scipy.special import ndtri
 
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab.elicit.grades import EvidenceSummary, summarise_edge, summarise_records
@@ -159,6 +158,8 @@ def _edge_prior(
         size = max(size, settings.singled_out.mean)
     sd = grade.sd
     if settings.direction_quantile is not None and asserted_direction(theory, edge, evidence):
+        from scipy.special import ndtri  # here, not at the top: a cached query never derives priors
+
         sd = min(sd, size / float(ndtri(settings.direction_quantile)))
     # sign 0: a moderator-only parent; its main effect is not stated, so centred on 0
     return edge.sign * size, sd

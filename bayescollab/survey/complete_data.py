@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from bayescollab.elicit.cpt import SMOOTH_ABS, pytensor_ops, threshold_scale
+from bayescollab.elicit.cpt import SMOOTH_ABS, moderation_gain, pytensor_ops, threshold_scale
 from bayescollab.elicit.family import CPTFamily
 from bayescollab.survey.augment import LatentLayout
 
@@ -54,7 +54,8 @@ class GatheredFamily:
             )
             if not members:
                 continue
-            arrays = {k: getattr(g, k) for k in ("mod_w", "mod_s", "mod_v", "mod_u", "mod_a", "noise_index")}
+            keys = ("mod_w", "mod_s", "mod_v", "mod_u", "mod_a", "noise_index", "baseline")
+            arrays = {k: getattr(g, k) for k in keys}
             for name in ("lin", "q_free", "q_all", "r_all"):
                 arrays[f"{name}_idx"], arrays[f"{name}_val"] = _padded(getattr(g, name))
             self.groups.append(_GroupRows(g.n_states, arrays, members))
@@ -82,17 +83,18 @@ class GatheredFamily:
 
             sq = theta**2
             drive = _dot(a, "lin", theta)
-            norm2 = spec.baseline_weight**2 + _dot(a, "q_free", sq)
+            baseline = a["baseline"]  # w0 of each row's node (left-out causes)
+            norm2 = baseline**2 + _dot(a, "q_free", sq)
             spread = _dot(a, "q_all", sq)
             reach = _dot(a, "r_all", pt.sqrt(sq + SMOOTH_ABS))
             if g.arrays["mod_w"].shape[1]:
-                gain = pt.exp((theta[a["mod_u"]] * a["mod_a"]).sum(axis=-1))
+                gain = moderation_gain(spec, (theta[a["mod_u"]] * a["mod_a"]).sum(axis=-1), pt)
                 w = theta[a["mod_w"]] * gain
                 drive = drive + (w * a["mod_s"]).sum(axis=-1)
                 norm2 = norm2 + (w**2 * a["mod_v"]).sum(axis=-1)
             sigma = theta[a["noise_index"]]
             eta = spec.latent_scale * drive / pt.sqrt(norm2)
-            tau = threshold_scale(spec, sigma, spread, reach, pt)
+            tau = threshold_scale(spec, sigma, spread, reach, pt, baseline)
             z = np.concatenate([[-_FAR], ndtri(np.arange(1, g.n_states) / g.n_states), [_FAR]])
             z = pt.as_tensor(z)
             upper = ops.ndtr((tau * z[x + 1] - eta) / sigma)
