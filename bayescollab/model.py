@@ -457,6 +457,55 @@ class Model:
             attrs={**result_attrs(evidence, do), "precision": np.dtype(dtype).name},
         )
 
+    def query_marginals_draws(
+        self,
+        targets: Sequence[str],
+        theta: np.ndarray,
+        *,
+        evidence: Evidence | None = None,
+        do: Evidence | None = None,
+        virtual_evidence: VirtualEvidence | None = None,
+        dtype: Any = np.float64,
+        progress: Callable[[int, int], None] | None = None,
+    ) -> xr.Dataset:
+        """Each target's own P(target | evidence) under each θ draw, in one call.
+
+        One DataArray per target, named ``f"P({target})"`` with dims ``("draw", target)`` as
+        :meth:`query_draws` gives (a variable cannot share its name with its own dimension), in
+        a Dataset whose ``attrs`` (and each variable's) say the evidence and the precision. Same
+        numbers as one :meth:`query_draws` per target, cheaper: the CPTs of each chunk of draws
+        are derived once and the contraction is shared by all targets
+        (:func:`bayescollab.compiled.marginal_draws`).
+        """
+        import xarray as xr
+
+        from bayescollab.compiled import marginal_draws
+
+        targets = list(targets)
+        for t in targets:
+            check_node(t, self.nodes)
+        if not targets:
+            raise ValueError("targets is empty; expected at least one node")
+        theta = self._check_draws(theta)
+        setting = self.setting(evidence=evidence, do=do, virtual_evidence=virtual_evidence)
+        tables = marginal_draws(
+            self._net, setting, targets, theta, draw_network=self.draw_network, dtype=dtype, progress=progress
+        )
+        attrs = {**result_attrs(evidence, do), "precision": np.dtype(dtype).name}
+        return xr.Dataset(
+            {
+                f"P({t})": xr.DataArray(
+                    tables[t],
+                    dims=("draw", t),
+                    coords={"draw": np.arange(len(theta)), t: self._states[t]},
+                    name=f"P({t})",
+                    attrs=attrs,
+                )
+                for t in dict.fromkeys(targets)
+            },
+            attrs=attrs,
+        )
+
     # ------------------------------------------------------------------ sampling and likelihoods
     def sample_states(
         self,

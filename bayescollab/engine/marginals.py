@@ -32,7 +32,7 @@ from bayescollab.engine.spec import sum_out as _sum_out
 from bayescollab.engine.spec import walk_path
 from bayescollab.errors import ImpossibleEvidenceError
 
-__all__ = ["all_marginals", "one_pass_pays", "operand_gradients"]
+__all__ = ["all_marginals", "draw_marginals", "one_pass_pays", "operand_gradients", "tape_entries"]
 
 #: the reverse pass keeps every intermediate and its gradient; above this many entries in the
 #: largest one, answer node by node instead (memory, and BLAS-unfriendly gradient steps)
@@ -90,7 +90,11 @@ class _Tape:
     """Labelled arrays and the steps that made them, for one reverse pass."""
 
     def __init__(self, operands: Sequence[np.ndarray], labels: Sequence[str]):
-        self.arrays = [np.asarray(op, dtype=float) for op in operands]
+        # float64 unless an operand is already float32 (a single-precision draw run stays so)
+        self.arrays = [
+            np.asarray(op) if np.asarray(op).dtype == np.float32 else np.asarray(op, dtype=float)
+            for op in operands
+        ]
         self.labels = list(labels)
         self.steps: list[tuple[str, tuple[int, ...], int]] = []
         self.size: dict[str, int] = {}
@@ -188,7 +192,7 @@ def all_marginals(
         if z <= EVIDENCE_ZERO_ATOL:
             raise ImpossibleEvidenceError(
                 f"the evidence has probability {z:.3g} under the model, so the posterior is undefined "
-                f"({describe_evidence(net, evidence, do, virtual)}); expected a positive probability"
+                f"({describe_evidence(net, evidence, do, virtual)}); expected a positive one"
             )
         first_factor = c.spec.first_likelihood  # likelihoods come last, in network order
         for offset, n in enumerate(c.spec.likelihoods):
@@ -201,4 +205,76 @@ def all_marginals(
     for n in nodes:
         if n in clamped:
             out[n] = np.eye(net.card(n))[clamped[n]]
+    return {n: out[n] for n in nodes}
+
+
+def tape_entries(c: Contraction) -> int:
+    """Entries the reverse pass of ``c`` keeps alive: every operand and intermediate (and as
+    many gradients), from the compiled program's step shapes."""
+    if c.spec is None:
+        return 1
+    held = sum(int(np.prod(np.shape(op), dtype=np.int64)) for op in c.operands)
+    for step in c.spec.program.steps:
+        held += int(np.prod(step[-1], dtype=np.int64)) if step[-1] else 0
+    return 2 * max(held, 1)
+
+
+def draw_marginals(
+    net: Network,
+    nodes: Sequence[str],
+    *,
+    evidence: Mapping[str, int] | None = None,
+    do: Mapping[str, int] | None = None,
+    virtual_evidence: Mapping[str, np.ndarray] | None = None,
+    dtype: np.dtype | type = np.float64,
+) -> dict[str, np.ndarray]:
+    """P(node | evidence) under each θ draw of ``net`` (draw shape (D,)), for every node.
+
+    :func:`all_marginals` with a draw axis: one forward pass keeping the intermediates and one
+    reverse pass, whatever the number of nodes. The likelihood factor of each free node is
+    broadcast along the draws, so its gradient keeps one row per draw (a θ-free factor's
+    gradient would otherwise be summed over the draws). Returns (D, card) per node, each row
+    normalised (in float64); a clamped node gets its one-hot rows.
+    """
+    if len(net.draw_shape) != 1:
+        raise ValueError(f"draw_marginals takes a network with one draw axis; got {net.draw_shape}")
+    (n_draws,) = net.draw_shape
+    evidence, do = dict(evidence or {}), dict(do or {})
+    virtual = {k: np.asarray(v, dtype=float) for k, v in (virtual_evidence or {}).items()}
+    clamped = {**evidence, **do}
+    free = [n for n in nodes if n not in clamped]
+    factors = _factors(net, free, virtual)
+    c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
+    out: dict[str, np.ndarray] = {}
+    if c.spec is not None:
+        draw_ix = c.spec.output  # the only output label: one Z per draw
+        first = c.spec.first_likelihood
+        labels = [ix if i < first else draw_ix + ix for i, ix in enumerate(c.spec.inputs)]
+        operands = [
+            np.asarray(op, dtype=dtype)
+            if i < first
+            else np.broadcast_to(op.astype(dtype), (n_draws, *op.shape))
+            for i, op in enumerate(c.operands)
+        ]
+        tape = _Tape(operands, labels)
+        k = walk_path(
+            range(len(operands)), lambda h: tape.labels[h], draw_ix, c.spec.plan.path, tape.sum_out, tape.pair
+        )
+        z = np.asarray(tape.arrays[k], dtype=float)
+        if not np.all(z > EVIDENCE_ZERO_ATOL):
+            where = int(np.argmin(z))
+            raise ImpossibleEvidenceError(
+                f"the evidence has probability {z[where]:.3g} under draw {where}, so the posterior is "
+                f"undefined ({describe_evidence(net, evidence, do, virtual)}); expected a positive one"
+            )
+        grads = tape.backward(k)
+        for offset, n in enumerate(c.spec.likelihoods):
+            if n not in free:
+                continue
+            g = grads[first + offset]
+            marginal = factors[n] * (np.asarray(g, dtype=float) if g is not None else 0.0)
+            out[n] = marginal / marginal.sum(axis=-1, keepdims=True)
+    for n in nodes:
+        if n in clamped:
+            out[n] = np.broadcast_to(np.eye(net.card(n))[clamped[n]], (n_draws, net.card(n))).copy()
     return {n: out[n] for n in nodes}

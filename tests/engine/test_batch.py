@@ -175,3 +175,24 @@ def test_draw_axis_equals_one_network_per_draw(seed: int, n_nodes: int, n_draws:
     for d, net in enumerate(nets):
         ref = VariableElimination(to_pgmpy(net)).query([target], evidence=evidence, show_progress=False)
         np.testing.assert_allclose(together[d], ref.values, atol=1e-9)
+
+
+def test_marginals_over_draws_equal_one_query_draws_per_target(model: bc.Model) -> None:
+    evidence = model.scenario("mandated_cross_sector_ics_poor_history")
+    likelihood = {"leadership_style": [0.2, 0.5, 0.3], "trust": [0.6, 0.3, 0.1]}
+    theta = model.sample_theta(3, seed=4)
+    targets = [TARGET, "initial_trust", "mandated", "formalisation", "resource_capacity"]
+    both = model.query_marginals_draws(targets, theta, evidence=evidence, virtual_evidence=likelihood)
+    assert both.attrs["precision"] == "float64"
+    for t in targets:
+        one = model.query_draws(t, theta, evidence=evidence, virtual_evidence=likelihood)
+        got = both[f"P({t})"]
+        assert got.dims == ("draw", t) and list(got.coords[t].values) == model.states(t)
+        np.testing.assert_allclose(got.values, one.values, atol=1e-12)
+    few = model.query_marginals_draws(  # one target: the per-target route
+        [TARGET], theta, evidence=evidence, virtual_evidence=likelihood, dtype=np.float32
+    )
+    assert few.attrs["precision"] == "float32"
+    np.testing.assert_allclose(few[f"P({TARGET})"].values, both[f"P({TARGET})"].values, atol=1e-5)
+    with pytest.raises(UnknownNameError):
+        model.query_marginals_draws(["no_such_node"], theta)
