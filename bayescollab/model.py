@@ -36,7 +36,7 @@ from bayescollab.engine.plan import Planner, PlanStore
 from bayescollab.engine.sample import forward_sample
 from bayescollab.engine.shipped import LayeredPlanStore, shipped_plans
 from bayescollab.errors import UnknownNameError
-from bayescollab.model_cache import CachedModel, cache_key, default_model_cache
+from bayescollab.model_cache import CachedModel, cache_key, default_model_cache, load_shipped
 from bayescollab.results import Distribution, result_attrs
 from bayescollab.setting import Evidence, Setting
 from bayescollab.theory import graph
@@ -545,12 +545,18 @@ class Model:
 def derive_model_inputs(models: Path | str | None = None, priors: Path | str | None = None) -> CachedModel:
     """The validated theory, settings, θ layout and prior-mean CPTs of two folders.
 
-    Read from the model cache (:mod:`bayescollab.model_cache`) when an intact entry for exactly
-    these files and this package exists, else derived from the files and cached. Both routes
-    give the same values; the files stay the only source of truth.
+    Read from the inputs shipped with the package when they were derived from exactly these
+    files and this code (a new user's first command derives nothing), else from the model cache
+    (:mod:`bayescollab.model_cache`) when an intact entry for these files and this package
+    exists, else derived from the files and cached. Every route gives the same values; the files
+    stay the only source of truth.
     """
     models_path = Path(models) if models is not None else models_dir()
     priors_path = Path(priors) if priors is not None else priors_dir()
+    if models_path.is_dir() and priors_path.is_dir():
+        shipped = load_shipped(models_path, priors_path)
+        if shipped is not None:
+            return shipped
     cache = default_model_cache()
     key = None
     if cache is not None and models_path.is_dir() and priors_path.is_dir():

@@ -38,7 +38,20 @@ if TYPE_CHECKING:
     from bayescollab.elicit.theta import ThetaSpec
     from bayescollab.theory.core import Theory
 
-__all__ = ["MODEL_CACHE_ENV", "CachedModel", "ModelCache", "cache_key", "default_model_cache"]
+__all__ = [
+    "MODEL_CACHE_ENV",
+    "SHIPPED_MODEL_ENV",
+    "SHIPPED_MODEL_FILE",
+    "CachedModel",
+    "ModelCache",
+    "cache_key",
+    "default_model_cache",
+    "derivation_sources",
+    "load_shipped",
+    "shipped_is_current",
+    "shipped_key",
+    "write_shipped",
+]
 
 #: environment variable: a folder for the model cache, or ``off``
 MODEL_CACHE_ENV = "BAYESCOLLAB_MODEL_CACHE"
@@ -153,3 +166,153 @@ def default_model_cache() -> ModelCache | None:
         return ModelCache(setting)
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return ModelCache(Path(base) / "bayescollab" / "models")
+
+
+# ------------------------------------------------------------------ shipped with the package
+#: environment variable: ``off`` ignores the shipped model inputs (benchmarks of derivation)
+SHIPPED_MODEL_ENV = "BAYESCOLLAB_SHIPPED_MODEL"
+SHIPPED_MODEL_FILE = _PACKAGE_DIR / "shipped_model.bin"
+#: first line of the shipped file; bump the number when its layout changes
+SHIPPED_MAGIC = b"bayescollab-shipped-model-1\n"
+#: the modules whose code decides what load_model derives (their import closure is recorded)
+DERIVATION_ROOTS = (
+    "bayescollab.model_cache",
+    "bayescollab.theory.load",
+    "bayescollab.elicit.settings",
+    "bayescollab.elicit.theta",
+    "bayescollab.elicit.cpt",
+)
+
+
+def _module_file(module: str) -> Path | None:
+    """The source file of a ``bayescollab`` module (a package's ``__init__.py``), or None."""
+    parts = module.split(".")
+    if parts[0] != "bayescollab":
+        return None
+    base = _PACKAGE_DIR.joinpath(*parts[1:])
+    for candidate in (base.with_suffix(".py"), base / "__init__.py"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def _imports_of(path: Path, module: str) -> set[str]:
+    """Every ``bayescollab`` module ``path`` imports, at module level or inside a function."""
+    import ast
+
+    found: set[str] = set()
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = node.module or ""
+            if node.level:
+                anchor = package.split(".")[: len(package.split(".")) - node.level + 1]
+                base = ".".join([*anchor, base] if base else anchor)
+            found.add(base)
+            found.update(f"{base}.{alias.name}" for alias in node.names)
+    return {m for m in found if m.startswith("bayescollab.") and _module_file(m) is not None}
+
+
+def derivation_sources(roots: tuple[str, ...] = DERIVATION_ROOTS) -> list[str]:
+    """The package files (relative posix paths) whose code :func:`derive` runs or unpickles: the
+    static import closure of ``roots`` within ``bayescollab``, parent packages' ``__init__`` included
+    (except the top-level one, which only re-exports).
+
+    Recorded in the shipped file, so the run-time check hashes exactly these files and an edit
+    to any of them (or a new import they gain, which edits them) means: derive again.
+    """
+    seen: set[str] = set()
+    todo = list(roots)
+    while todo:
+        module = todo.pop()
+        if module in seen:
+            continue
+        seen.add(module)
+        parts = module.split(".")
+        todo.extend(".".join(parts[:i]) for i in range(2, len(parts)))
+        path = _module_file(module)
+        if path is not None:
+            todo.extend(_imports_of(path, module) - seen)
+    files = {_module_file(m) for m in seen if m != "bayescollab"}
+    return sorted(p.relative_to(_PACKAGE_DIR).as_posix() for p in files if p is not None)
+
+
+def shipped_key(models: Path, priors: Path, sources: list[str]) -> str:
+    """A portable hash of a model's inputs: both folders' files (relative names and bytes), the
+    listed package sources and numpy's major version (pickled arrays); no absolute paths."""
+    digest = hashlib.sha256()
+    digest.update(SHIPPED_MAGIC + np.__version__.split(".")[0].encode())
+    _hash_tree(digest, models, "models")
+    _hash_tree(digest, priors, "priors")
+    for rel in sources:
+        digest.update(f"bayescollab/{rel}\0".encode())
+        digest.update(hashlib.sha256((_PACKAGE_DIR / rel).read_bytes()).digest())
+    return digest.hexdigest()[:40]
+
+
+def write_shipped(entry: CachedModel, models: Path, priors: Path, path: Path = SHIPPED_MODEL_FILE) -> str:
+    """Write the shipped model inputs (``scripts/make_plans.py``): magic, a JSON header (key and
+    the sources it covers), the payload's SHA-256, then the zlib-compressed pickle. Returns the key."""
+    import json
+    import zlib
+
+    sources = derivation_sources()
+    header = {"key": shipped_key(models, priors, sources), "sources": sources}
+    payload = zlib.compress(pickle.dumps(entry, protocol=4), 9)
+    blob = SHIPPED_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
+    path.write_bytes(blob + hashlib.sha256(payload).digest() + payload)
+    return header["key"]
+
+
+def _read_shipped(path: Path) -> tuple[dict[str, Any], bytes] | None:
+    """The header and compressed payload of a shipped file, or None if it is absent or damaged."""
+    import json
+
+    try:
+        blob = path.read_bytes()
+        if not blob.startswith(SHIPPED_MAGIC):
+            return None
+        line_end = blob.index(b"\n", len(SHIPPED_MAGIC))
+        header = json.loads(blob[len(SHIPPED_MAGIC) : line_end])
+        stored, payload = blob[line_end + 1 : line_end + 33], blob[line_end + 33 :]
+    except (OSError, ValueError):
+        return None
+    if not isinstance(header, dict) or not isinstance(header.get("sources"), list):
+        return None
+    if hashlib.sha256(payload).digest() != stored:
+        return None
+    return header, payload
+
+
+def shipped_is_current(models: Path, priors: Path, path: Path = SHIPPED_MODEL_FILE) -> bool:
+    """Whether the shipped file answers for exactly these folders and this package's code."""
+    read = _read_shipped(path)
+    if read is None:
+        return False
+    header, _ = read
+    try:
+        return header.get("key") == shipped_key(models, priors, [str(s) for s in header["sources"]])
+    except OSError:  # a listed source file is gone: the code changed
+        return False
+
+
+def load_shipped(models: Path, priors: Path, path: Path = SHIPPED_MODEL_FILE) -> CachedModel | None:
+    """The shipped model inputs if they were derived from exactly these folders and this code;
+    else None (then the caller derives). ``$BAYESCOLLAB_SHIPPED_MODEL=off`` disables it."""
+    import zlib
+
+    if os.environ.get(SHIPPED_MODEL_ENV, "").lower() == "off":
+        return None
+    read = _read_shipped(path)
+    if read is None:
+        return None
+    header, payload = read
+    try:
+        if header.get("key") != shipped_key(models, priors, [str(s) for s in header["sources"]]):
+            return None
+        entry = pickle.loads(zlib.decompress(payload))  # our own bytes: the digest matched
+    except Exception:  # a missing source, a bad payload: derive from the files instead
+        return None
+    return entry if _fits(entry) else None

@@ -1,4 +1,4 @@
-"""Write bayescollab/engine/shipped_plans.json: the plans of the packaged model's standard questions.
+"""Write the shipped plans (engine/shipped_plans.json) and model inputs (shipped_model.bin).
 
 Runs the real console script for each standard question (every scenario's two outcome
 queries, the no-evidence query, demo, draw, explain, sensitivity, and assess of the shipped
@@ -6,8 +6,13 @@ example survey) against an empty plan store with the shipped plans switched off,
 every plan that store collected. Rerun it when the network's structure, the plan format or
 the plan search changes; tests/test_shipped_plans.py fails until then.
 
-    .venv/bin/python scripts/make_plans.py            # regenerate
-    .venv/bin/python scripts/make_plans.py --check    # exit 1 if the file is stale
+It also writes the model inputs load_model derives (the validated theory, settings, θ layout
+and prior-mean CPTs, bayescollab/model_cache.py), keyed by a hash of models/, priors/ and the
+code that derives them; rerun with ``--model`` (a second) when any of those change.
+
+    .venv/bin/python scripts/make_plans.py            # regenerate both
+    .venv/bin/python scripts/make_plans.py --model    # regenerate only the model inputs
+    .venv/bin/python scripts/make_plans.py --check    # exit 1 if either file is stale
 """
 
 from __future__ import annotations
@@ -79,22 +84,49 @@ def collect(verbose: bool = True) -> dict:
     }
 
 
+def write_model() -> None:
+    """Derive the packaged model's inputs from the files (no cache, nothing shipped) and ship them."""
+    from bayescollab._paths import models_dir, priors_dir
+    from bayescollab.model_cache import SHIPPED_MODEL_ENV, SHIPPED_MODEL_FILE, write_shipped
+
+    os.environ[SHIPPED_MODEL_ENV] = "off"
+    os.environ["BAYESCOLLAB_MODEL_CACHE"] = "off"
+    from bayescollab.model import derive_model_inputs
+
+    key = write_shipped(derive_model_inputs(), models_dir(), priors_dir())
+    print(f"wrote the model inputs (key {key}) to {SHIPPED_MODEL_FILE.relative_to(REPO)}", file=sys.stderr)
+
+
+def check() -> int:
+    import bayescollab as bc
+    from bayescollab._paths import models_dir, priors_dir
+    from bayescollab.engine.shipped import ShippedPlans
+    from bayescollab.model_cache import shipped_is_current
+
+    shipped = ShippedPlans(SHIPPED_FILE)
+    plans = len(shipped) > 0 and shipped.header.get("structure") == fingerprint(
+        bc.load_model(plan_store=None)
+    )
+    model = shipped_is_current(models_dir(), priors_dir())
+    print("shipped plans are current" if plans else "shipped plans are stale: run scripts/make_plans.py")
+    print(
+        "shipped model inputs are current"
+        if model
+        else "shipped model inputs are stale: run scripts/make_plans.py --model"
+    )
+    return 0 if plans and model else 1
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only check the shipped file is current")
+    parser.add_argument("--check", action="store_true", help="only check the shipped files are current")
+    parser.add_argument("--model", action="store_true", help="regenerate only the shipped model inputs")
     args = parser.parse_args()
     if args.check:
-        import bayescollab as bc
-        from bayescollab.engine.shipped import ShippedPlans
-
-        shipped = ShippedPlans(SHIPPED_FILE)
-        current = len(shipped) > 0 and shipped.header.get("structure") == fingerprint(
-            bc.load_model(plan_store=None)
-        )
-        print(
-            "shipped plans are current" if current else "shipped plans are stale: run scripts/make_plans.py"
-        )
-        return 0 if current else 1
+        return check()
+    write_model()
+    if args.model:
+        return 0
     data = collect()
     SHIPPED_FILE.write_text(json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
     print(f"wrote {len(data['plans'])} plans to {SHIPPED_FILE.relative_to(REPO)}", file=sys.stderr)

@@ -13,7 +13,18 @@ import yaml
 import bayescollab as bc
 from bayescollab._paths import models_dir, priors_dir
 from bayescollab.model import derive_model_inputs
-from bayescollab.model_cache import MAGIC, MODEL_CACHE_ENV, ModelCache, cache_key
+from bayescollab.model_cache import (
+    MAGIC,
+    MODEL_CACHE_ENV,
+    SHIPPED_MODEL_ENV,
+    SHIPPED_MODEL_FILE,
+    ModelCache,
+    cache_key,
+    derivation_sources,
+    load_shipped,
+    shipped_is_current,
+    write_shipped,
+)
 
 HEADLINE = "mandated_cross_sector_ics_poor_history"
 TARGET = "collaborative_behaviour"
@@ -25,6 +36,8 @@ def headline(model: bc.Model) -> np.ndarray:
 
 @pytest.fixture
 def cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ModelCache:
+    """The user's model cache alone (the shipped inputs would answer the packaged model first)."""
+    monkeypatch.setenv(SHIPPED_MODEL_ENV, "off")
     monkeypatch.setenv(MODEL_CACHE_ENV, str(tmp_path / "cache"))
     return ModelCache(tmp_path / "cache")
 
@@ -140,3 +153,67 @@ def test_a_cached_query_imports_none_of_the_heavy_libraries(cache: ModelCache) -
     env = {**__import__("os").environ, MODEL_CACHE_ENV: str(cache.folder)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert out.stdout.strip() == "[]", out.stdout
+
+
+# ---------------------------------------------------------------- the inputs shipped with the package
+SHIPPED_STALE = "the shipped model inputs are stale: run `.venv/bin/python scripts/make_plans.py --model`"
+
+
+def test_the_shipped_model_inputs_are_current() -> None:
+    assert shipped_is_current(models_dir(), priors_dir()), SHIPPED_STALE
+
+
+def test_the_shipped_inputs_equal_a_fresh_derivation(monkeypatch: pytest.MonkeyPatch) -> None:
+    shipped = load_shipped(models_dir(), priors_dir())
+    assert shipped is not None, SHIPPED_STALE
+    monkeypatch.setenv(SHIPPED_MODEL_ENV, "off")
+    monkeypatch.setenv(MODEL_CACHE_ENV, "off")
+    fresh = derive_model_inputs()
+    assert list(shipped.theory.nodes) == list(fresh.theory.nodes)
+    assert shipped.theta_spec.names == fresh.theta_spec.names
+    np.testing.assert_array_equal(shipped.theta_spec.prior_mean(), fresh.theta_spec.prior_mean())
+    for node, table in fresh.prior_cpts.items():
+        np.testing.assert_array_equal(shipped.prior_cpts[node], table)
+
+
+def test_the_shipped_key_covers_the_derivation_code() -> None:
+    sources = derivation_sources()
+    for needed in (
+        "elicit/cpt.py",
+        "elicit/theta.py",
+        "elicit/settings.py",
+        "theory/load.py",
+        "model_cache.py",
+    ):
+        assert needed in sources, f"{needed} decides what load_model derives; sources are {sources}"
+    assert "engine/exact.py" not in sources, "inference code does not change the derived inputs"
+
+
+def test_an_edited_theory_is_never_answered_from_the_shipped_inputs(model_copy: tuple[Path, Path]) -> None:
+    models, priors = model_copy
+    assert load_shipped(models, priors) is not None, "an unchanged copy has the same content"
+    path = priors / "evidence_grades.yaml"
+    raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    raw["latent_scale"] = raw.get("latent_scale", 2.5) * 1.5
+    path.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    assert load_shipped(models, priors) is None
+    assert not shipped_is_current(models, priors)
+
+
+@pytest.mark.parametrize("corrupt", ["truncated", "empty", "garbage", "flipped_byte", "wrong_magic"])
+def test_a_damaged_shipped_file_is_ignored(corrupt: str, tmp_path: Path) -> None:
+    path = tmp_path / "shipped_model.bin"
+    path.write_bytes(CORRUPTIONS[corrupt](SHIPPED_MODEL_FILE.read_bytes()))
+    assert load_shipped(models_dir(), priors_dir(), path) is None
+
+
+def test_a_shipped_file_written_for_other_code_is_ignored(tmp_path: Path) -> None:
+    """A header listing a source file this package does not have means the code changed."""
+    entry = load_shipped(models_dir(), priors_dir())
+    assert entry is not None, SHIPPED_STALE
+    path = tmp_path / "shipped_model.bin"
+    write_shipped(entry, models_dir(), priors_dir(), path)
+    assert load_shipped(models_dir(), priors_dir(), path) is not None
+    blob = path.read_bytes().replace(b'"sources": [', b'"sources": ["no_such_module.py", ', 1)
+    path.write_bytes(blob)
+    assert load_shipped(models_dir(), priors_dir(), path) is None
