@@ -101,9 +101,12 @@ class Model:
         planner: Planner | None = None,
         theta_spec: ThetaSpec | None = None,
         cpts: Mapping[str, np.ndarray] | None = None,
+        prior_marginals: Mapping[str, np.ndarray] | None = None,
     ):
         """``theta_spec`` and ``cpts`` (the CPTs at ``theta``) skip re-deriving what the caller
-        already has: :meth:`with_theta` passes the spec, :func:`load_model` a cached entry."""
+        already has: :meth:`with_theta` passes the spec, :func:`load_model` a cached entry.
+        ``prior_marginals``: every node's marginal without evidence under exactly these CPTs
+        (the shipped inputs carry them), answered by :meth:`query_marginals` without a pass."""
         self.theory = theory
         self.settings = settings
         if theta_spec is None:
@@ -124,6 +127,9 @@ class Model:
         for table in cpts.values():
             table.setflags(write=False)
         self.cpts: Mapping[str, np.ndarray] = MappingProxyType(cpts)
+        self._prior_marginals: Mapping[str, np.ndarray] = MappingProxyType(
+            {n: np.array(v, dtype=float) for n, v in (prior_marginals or {}).items()}
+        )
         self._states = {n: list(spec.states) for n, spec in theory.nodes.items()}
         self.planner = planner if planner is not None else Planner(default_plan_store())
         self._net = Network(
@@ -287,7 +293,9 @@ class Model:
         setting = self.setting(evidence=evidence, do=do, virtual_evidence=virtual_evidence)
         ev, dos, virt = dict(setting.evidence_index), dict(setting.do_index), dict(setting.likelihood_arrays)
         unique = list(dict.fromkeys(targets))
-        if len(unique) >= MARGINALS_IN_ONE_PASS and one_pass_pays(
+        if not (ev or dos or virt) and all(t in self._prior_marginals for t in unique):
+            tables = {t: self._prior_marginals[t] for t in unique}  # computed once, shipped
+        elif len(unique) >= MARGINALS_IN_ONE_PASS and one_pass_pays(
             self._net, unique, evidence=ev, do=dos, virtual_evidence=virt
         ):
             tables = all_marginals(self._net, unique, evidence=ev, do=dos, virtual_evidence=virt)
@@ -620,6 +628,7 @@ def load_model(
         planner=Planner(store),
         theta_spec=inputs.theta_spec,
         cpts=inputs.prior_cpts if theta is None else None,
+        prior_marginals=getattr(inputs, "prior_marginals", None) if theta is None else None,
     )
     if draws is not None and draws.shape[1] != len(model.theta_spec):
         raise ValueError(

@@ -68,6 +68,9 @@ class CachedModel:
     settings: ElicitationSettings
     theta_spec: ThetaSpec
     prior_cpts: dict[str, np.ndarray]
+    #: every node's marginal with no evidence at the prior mean: only in the shipped file
+    #: (``scripts/make_plans.py`` computes them once; ``assess`` asks for them every run)
+    prior_marginals: dict[str, np.ndarray] | None = None
 
 
 def _hash_tree(digest: Any, folder: Path, label: str, suffixes: tuple[str, ...] | None = None) -> None:
@@ -102,6 +105,15 @@ def _fits(entry: Any) -> bool:
         shape = (len(nodes[name].states), *(len(nodes[p].states) for p in entry.theory.parents(name)))
         if table.shape != shape or not np.all(np.isfinite(table)):
             return False
+    marginals = getattr(entry, "prior_marginals", None)
+    if marginals is not None:
+        if set(marginals) != set(nodes):
+            return False
+        for name, vector in marginals.items():
+            if not isinstance(vector, np.ndarray) or vector.shape != (len(nodes[name].states),):
+                return False
+            if not np.all(np.isfinite(vector)) or abs(float(vector.sum()) - 1.0) > 1e-9:
+                return False
     return True
 
 

@@ -26,6 +26,8 @@ import tempfile
 import time
 from pathlib import Path
 
+import numpy as np
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
@@ -91,9 +93,18 @@ def write_model() -> None:
 
     os.environ[SHIPPED_MODEL_ENV] = "off"
     os.environ["BAYESCOLLAB_MODEL_CACHE"] = "off"
+    import dataclasses
+
+    import bayescollab as bc
     from bayescollab.model import derive_model_inputs
 
-    key = write_shipped(derive_model_inputs(), models_dir(), priors_dir())
+    entry = derive_model_inputs()
+    model = bc.load_model(plan_store=None)  # the same inputs (nothing shipped, no cache)
+    marginals = model.query_marginals(model.nodes)
+    entry = dataclasses.replace(
+        entry, prior_marginals={n: np.array(list(d.values()), dtype=float) for n, d in marginals.items()}
+    )
+    key = write_shipped(entry, models_dir(), priors_dir())
     print(f"wrote the model inputs (key {key}) to {SHIPPED_MODEL_FILE.relative_to(REPO)}", file=sys.stderr)
 
 

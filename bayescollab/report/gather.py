@@ -319,7 +319,9 @@ def gather_collaboration(
         discrimination=discrimination,
     )
     coloured = [n for n, s in model.theory.nodes.items() if s.kind != "context" and n not in result.given]
-    marginals = model.query_marginals(coloured, evidence=result.given, virtual_evidence=evidence)
+    marginals: Mapping[str, Mapping[str, float]] = result.marginals
+    if not all(n in marginals for n in coloured):  # an Assessment built elsewhere
+        marginals = model.query_marginals(coloured, evidence=result.given, virtual_evidence=evidence)
     good_end = {}
     for node in coloured:
         spec = model.theory.nodes[node]

@@ -77,6 +77,9 @@ class Assessment:
     bottlenecks: list[Bottleneck]
     intervals: dict[str, dict[str, tuple[float, float]]] = field(default_factory=dict)
     n_draws: int = 0
+    #: the posterior of every node that is not a context, plus the measured ones (a superset of
+    #: ``posterior``, from the same pass; what a report colours the web by). Not in ``to_dict``.
+    marginals: dict[str, dict[str, float]] = field(default_factory=dict, repr=False)
 
     @property
     def change(self) -> dict[str, dict[str, float]]:
@@ -137,6 +140,33 @@ def _distribution(d: Any) -> dict[str, float]:
     return {s: float(p) for s, p in d.items()}
 
 
+def interval_bounds(
+    model: Model,
+    targets: Sequence[str],
+    theta: np.ndarray,
+    *,
+    given: Mapping[str, str],
+    evidence: Mapping[str, np.ndarray],
+    dtype: Any = np.float64,
+) -> dict[str, dict[str, tuple[float, float]]]:
+    """The :data:`INTERVAL` quantiles of each target's posterior over the θ draws ``theta``.
+
+    All targets come from one :meth:`~bayescollab.model.Model.query_marginals_draws` call (the
+    CPTs of each chunk of draws derived once, one contraction shared by every target) instead of
+    one ``query_draws`` per target. ``dtype=np.float32`` is fine for intervals (~1e-7 relative).
+    """
+    if not targets:
+        return {}
+    per_draw = model.query_marginals_draws(
+        list(targets), theta, evidence=dict(given), virtual_evidence=dict(evidence), dtype=dtype
+    )
+    out = {}
+    for n in targets:
+        lo, hi = np.quantile(np.asarray(per_draw[f"P({n})"].values, dtype=float), INTERVAL, axis=0)
+        out[n] = {s: (float(a), float(b)) for s, a, b in zip(model.states(n), lo, hi, strict=True)}
+    return out
+
+
 def assess(
     model: Model,
     survey: pd.DataFrame | str | Path,
@@ -146,6 +176,8 @@ def assess(
     discrimination: Mapping[str, float] | None = None,
     draws: int = 0,
     seed: RandomSeed = None,
+    interval_nodes: Sequence[str] | None = None,
+    interval_dtype: Any = np.float64,
     progress: Callable[[str], None] | None = None,
 ) -> list[Assessment]:
     """Assess every collaboration in ``survey``: a CSV path, or the frame
@@ -153,7 +185,8 @@ def assess(
 
     ``given`` fixes known contexts (hard evidence); a node that is both given and measured keeps
     the given state and its answers are set aside. ``draws`` > 0 adds credible intervals from
-    that many prior θ draws (seeded by ``seed``).
+    that many prior θ draws (seeded by ``seed``): for every reported node, or only for those of
+    ``interval_nodes`` that are reported (what a report shows), in ``interval_dtype`` precision.
     """
     instrument = instrument if instrument is not None else load_instrument(theory=model.theory)
     if not isinstance(survey, pd.DataFrame):
@@ -183,18 +216,21 @@ def assess(
             priors = model.query_marginals(missing, evidence=given)
             prior_of.update({n: _distribution(d) for n, d in priors.items()})
         prior = {n: prior_of[n] for n in nodes}
-        marginals = model.query_marginals(nodes, evidence=given, virtual_evidence=evidence)
-        posterior = {n: _distribution(marginals[n]) for n in nodes}
+        # one pass answers the reported nodes and every other non-context node alike
+        wider = [n for n in model.nodes if n in set(nodes) or model.theory.nodes[n].kind != "context"]
+        marginals = {
+            n: _distribution(d)
+            for n, d in model.query_marginals(wider, evidence=given, virtual_evidence=evidence).items()
+        }
+        posterior = {n: marginals[n] for n in nodes}
         intervals: dict[str, dict[str, tuple[float, float]]] = {}
         if theta is not None:
-            for n in nodes:
-                if progress is not None:
-                    progress(f"  intervals over {draws} draws: {n}")
-                per_draw = model.query_draws(n, theta, evidence=given, virtual_evidence=evidence)
-                lo, hi = np.quantile(per_draw.values, INTERVAL, axis=0)
-                intervals[n] = {
-                    s: (float(a), float(b)) for s, a, b in zip(model.states(n), lo, hi, strict=True)
-                }
+            wanted = nodes if interval_nodes is None else [n for n in nodes if n in set(interval_nodes)]
+            if progress is not None:
+                progress(f"  intervals of {len(wanted)} nodes over {draws} draws")
+            intervals = interval_bounds(
+                model, wanted, theta, given=given, evidence=evidence, dtype=interval_dtype
+            )
         items = [c for c in frame.columns if c not in RESERVED_COLUMNS]
         if progress is not None:
             progress("  bottlenecks: one intervention per upstream mechanism")
@@ -210,6 +246,7 @@ def assess(
                 bottlenecks=rank_bottlenecks(model, given, evidence, posterior),
                 intervals=intervals,
                 n_draws=draws,
+                marginals=marginals,
             )
         )
     return results
