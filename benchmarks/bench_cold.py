@@ -2,11 +2,13 @@
 
 Run: ``.venv/bin/python benchmarks/bench_cold.py [--repeat N] [--quick] [--json]``; the one
 benchmark command calls :func:`run`. Each command runs in a new process with an empty plan
-store (``BAYESCOLLAB_PLAN_CACHE`` a new empty folder each time), in four conditions:
+store (``BAYESCOLLAB_PLAN_CACHE`` a new empty folder each time), in five conditions:
 
-- ``before``: the shipped plans and the model cache both off (what every command paid before
-  issue 13: YAML, validation, CPT derivation and every plan search, each time);
-- ``first``: shipped plans on, model cache empty (the very first command after installing);
+- ``before``: the shipped plans, the shipped model inputs and the model cache all off (what
+  every command paid before issue 13: YAML, validation, CPT derivation and every plan search);
+- ``derive``: shipped plans on, shipped model inputs off, model cache empty (the first command
+  on an edited theory: everything is derived from the files once);
+- ``first``: everything shipped on, model cache empty (the very first command after installing);
 - ``cold``: shipped plans on, model cache filled (any later command with an empty plan store);
 - ``warm``: as ``cold``, but the plan store kept from the previous run of the same command;
 - ``baseline`` (with ``--baseline DIR``): an older source tree, e.g. ``git archive`` of the commit
@@ -40,13 +42,15 @@ COMMANDS: dict[str, list[str]] = {
     "explain": ["explain", TARGET, "-s", HEADLINE],
     "assess": ["assess", str(EXAMPLE)],
     "sensitivity": ["sensitivity", TARGET, "-s", HEADLINE],
+    "report": ["report", str(EXAMPLE), "-o", "{scratch}/report.html", "--force"],
 }
-#: conditions -> (shipped plans, model cache, plan store kept between runs)
+#: conditions -> (shipped plans, shipped model inputs, model cache, plan store kept between runs)
 CONDITIONS = {
-    "before": (False, False, False),
-    "first": (True, False, False),
-    "cold": (True, True, False),
-    "warm": (True, True, True),
+    "before": (False, False, False, False),
+    "derive": (True, False, False, False),
+    "first": (True, True, False, False),
+    "cold": (True, True, True, False),
+    "warm": (True, True, True, True),
 }
 
 
@@ -67,7 +71,8 @@ def time_command(
     ``condition == "baseline"``: the package found in the source tree ``baseline`` (e.g. an
     export of the commit before issue 13), run as ``python -m bayescollab``, empty plan store.
     """
-    shipped, model_cache, keep_plans = CONDITIONS.get(condition, (False, False, False))
+    shipped, shipped_model, model_cache, keep_plans = CONDITIONS.get(condition, (False, False, False, False))
+    args = [a.format(scratch=scratch) for a in args]
     command = [_exe()]
     extra_env = {}
     if condition == "baseline":
@@ -85,6 +90,7 @@ def time_command(
             "BAYESCOLLAB_PLAN_CACHE": str(store),
             "BAYESCOLLAB_MODEL_CACHE": str(cache),
             "BAYESCOLLAB_SHIPPED_PLANS": "on" if shipped else "off",
+            "BAYESCOLLAB_SHIPPED_MODEL": "on" if shipped_model else "off",
             "MPLBACKEND": "Agg",
             **extra_env,
         }
@@ -126,7 +132,11 @@ def run(
     with tempfile.TemporaryDirectory() as tmp:
         scratch = Path(tmp)
         # fill the model cache once, so "cold" and "warm" read it
-        env = {**os.environ, "BAYESCOLLAB_MODEL_CACHE": str(scratch / "model-cache")}
+        env = {
+            **os.environ,
+            "BAYESCOLLAB_MODEL_CACHE": str(scratch / "model-cache"),
+            "BAYESCOLLAB_SHIPPED_MODEL": "off",  # so the cache entry is written
+        }
         subprocess.run([_exe(), "scenarios"], env=env, check=True, capture_output=True, cwd=REPO)
         subprocess.run(
             [_exe(), *COMMANDS["query"]],

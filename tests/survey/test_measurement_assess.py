@@ -207,6 +207,26 @@ def test_draws_add_seeded_credible_intervals(model: bc.Model, one_collaboration)
         assess(model, one_collaboration, draws=-1)
 
 
+def test_intervals_of_chosen_nodes_equal_one_draw_query_each(model: bc.Model, one_collaboration) -> None:
+    """What a report asks for: intervals only for the nodes it shows, from one call for all of
+    them, equal to one ``query_draws`` per node over the same θ draws."""
+    from bayescollab.survey.assess import INTERVAL, collaboration_evidence, prior_discrimination
+
+    shown = ["trust", "collaborative_behaviour", "collaboration_form"]  # the last: not reported
+    (result,) = assess(model, one_collaboration, draws=3, seed=5, interval_nodes=shown)
+    assert set(result.intervals) == {"trust", "collaborative_behaviour"}
+    instrument = load_instrument(theory=model.theory)
+    evidence = collaboration_evidence(
+        one_collaboration, instrument, prior_discrimination(instrument, load_measurement_priors())
+    )
+    theta = model.sample_theta(3, seed=5)
+    for node in result.intervals:
+        per_draw = model.query_draws(node, theta, virtual_evidence=evidence).values
+        lo, hi = np.quantile(per_draw, INTERVAL, axis=0)
+        for i, state in enumerate(model.states(node)):
+            assert result.intervals[node][state] == pytest.approx((lo[i], hi[i]), abs=1e-12)
+
+
 def test_bottlenecks_equal_one_do_query_per_mechanism(model: bc.Model, one_collaboration) -> None:
     """The reverse-pass ranking gives what the two queries per mechanism give (module docstring)."""
     from bayescollab.survey.assess import collaboration_evidence, prior_discrimination
