@@ -1,8 +1,8 @@
 """Write the shipped plans (engine/shipped_plans.json) and model inputs (shipped_model.bin).
 
 Runs the real console script for each standard question (every scenario's two outcome
-queries, the no-evidence query, demo, draw, explain, sensitivity, and assess of the shipped
-example survey) against an empty plan store with the shipped plans switched off, then keeps
+queries, the no-evidence query, demo, draw, explain, sensitivity, and assess and report of
+the shipped example survey) against an empty plan store with the shipped plans switched off, then keeps
 every plan that store collected. Rerun it when the network's structure, the plan format or
 the plan search changes; tests/test_shipped_plans.py fails until then.
 
@@ -56,6 +56,9 @@ def workloads(scenarios: list[str], scratch: Path) -> list[list[str]]:
         ["explain", OUTCOMES[0], "-s", HEADLINE],
         ["sensitivity", OUTCOMES[0], "-s", HEADLINE],
         ["assess", str(EXAMPLE)],
+        # the report's interval draws (scripts/demo.sh runs it with --seed 1; the plans do not
+        # depend on the seed, only on the draw count's bucket)
+        ["report", str(EXAMPLE), "-o", str(scratch / "report.html"), "--seed", "1", "--force"],
     ]
     return runs
 

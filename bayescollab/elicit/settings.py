@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bayescollab._paths import priors_dir
@@ -118,6 +117,8 @@ def load_settings(root: Path | str | None = None) -> ElicitationSettings:
     path = folder / PRIORS_FILE
     if not path.is_file():
         raise TheoryError([Problem(f"priors/{PRIORS_FILE}", "file", f"missing file {path}")])
+    import yaml  # here, not at import: a model loaded from the cache or the shipped inputs reads no YAML
+
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (yaml.YAMLError, UnicodeDecodeError) as exc:
