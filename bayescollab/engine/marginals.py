@@ -16,7 +16,7 @@ marginal with its own single query and with pgmpy.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 
 import numpy as np
 
@@ -89,13 +89,18 @@ def _expand(grad: np.ndarray, gi: str, ai: str, shape: tuple[int, ...]) -> np.nd
 class _Tape:
     """Labelled arrays and the steps that made them, for one reverse pass."""
 
-    def __init__(self, operands: Sequence[np.ndarray], labels: Sequence[str]):
+    def __init__(
+        self, operands: Sequence[np.ndarray], labels: Sequence[str], wanted: Collection[int] | None = None
+    ):
         # float64 unless an operand is already float32 (a single-precision draw run stays so)
         self.arrays = [
             np.asarray(op) if np.asarray(op).dtype == np.float32 else np.asarray(op, dtype=float)
             for op in operands
         ]
         self.labels = list(labels)
+        # whether an array depends on an operand whose gradient is wanted (default: all): the
+        # reverse pass skips the rest (the CPTs, when only the likelihood factors' are asked for)
+        self.wanted = [wanted is None or i in wanted for i in range(len(self.arrays))]
         self.steps: list[tuple[str, tuple[int, ...], int]] = []
         self.size: dict[str, int] = {}
         for arr, idx in zip(self.arrays, self.labels, strict=True):
@@ -104,6 +109,7 @@ class _Tape:
     def add(self, arr: np.ndarray, idx: str, kind: str, inputs: tuple[int, ...]) -> int:
         self.arrays.append(arr)
         self.labels.append(idx)
+        self.wanted.append(any(self.wanted[i] for i in inputs))
         self.steps.append((kind, inputs, len(self.arrays) - 1))
         return len(self.arrays) - 1
 
@@ -131,10 +137,13 @@ class _Tape:
                 continue
             if kind == "sum":
                 (a,) = inputs
-                accumulate(a, _expand(g, gi, self.labels[a], self.arrays[a].shape))
+                if self.wanted[a]:
+                    accumulate(a, _expand(g, gi, self.labels[a], self.arrays[a].shape))
                 continue
             a, b = inputs
             for mine, other in ((a, b), (b, a)):
+                if not self.wanted[mine]:
+                    continue
                 mi, oi = self.labels[mine], self.labels[other]
                 reach = {c for c in mi if c in gi or c in oi}
                 part, pi = _pair(g, gi, self.arrays[other], oi, reach, self.size)
@@ -142,17 +151,20 @@ class _Tape:
         return grads
 
 
-def operand_gradients(c: Contraction) -> tuple[float, list[np.ndarray | None]]:
+def operand_gradients(
+    c: Contraction, wanted: Collection[int] | None = None
+) -> tuple[float, list[np.ndarray | None]]:
     """Z (the contraction's scalar value) and dZ/d(operand) for every operand of ``c``.
 
     One forward pass that keeps every intermediate, and one reverse pass. ``c`` must contract
     to a scalar (no targets, no draw or batch axis). A gradient is ``None`` for an operand Z
     does not depend on. With the evidence sliced into the CPT operands, ``grads[i]`` is the
-    derivative with respect to the *sliced* CPT of ``c.spec.nodes[i]``.
+    derivative with respect to the *sliced* CPT of ``c.spec.nodes[i]``. ``wanted``: the operand
+    positions whose gradients are needed (default all; the others may come back ``None``).
     """
     if c.spec is None or c.spec.output:
         raise ValueError(f"operand_gradients needs a contraction to a scalar; got {c.expr!r}")
-    tape = _Tape(c.operands, c.spec.inputs)
+    tape = _Tape(c.operands, c.spec.inputs, wanted)
     k = walk_path(
         range(len(c.operands)), lambda h: tape.labels[h], "", c.spec.plan.path, tape.sum_out, tape.pair
     )
@@ -188,7 +200,7 @@ def all_marginals(
     c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
     out: dict[str, np.ndarray] = {}
     if c.spec is not None:
-        z, grads = operand_gradients(c)
+        z, grads = operand_gradients(c, wanted=range(c.spec.first_likelihood, len(c.operands)))
         if z <= EVIDENCE_ZERO_ATOL:
             raise ImpossibleEvidenceError(
                 f"the evidence has probability {z:.3g} under the model, so the posterior is undefined "
@@ -256,7 +268,7 @@ def draw_marginals(
             else np.broadcast_to(op.astype(dtype), (n_draws, *op.shape))
             for i, op in enumerate(c.operands)
         ]
-        tape = _Tape(operands, labels)
+        tape = _Tape(operands, labels, wanted=range(first, len(operands)))
         k = walk_path(
             range(len(operands)), lambda h: tape.labels[h], draw_ix, c.spec.plan.path, tape.sum_out, tape.pair
         )

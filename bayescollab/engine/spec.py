@@ -245,7 +245,10 @@ def _pair_layout(la: str, lb: str, keep: set[str], leaf: tuple[bool, bool], size
     batch = [c for c in shared if c in keep]
     summed = {c for c in shared if c not in keep}
     a_only, b_only = {c for c in la if c not in lb}, {c for c in lb if c not in la}
-    fa, fb = _as_matrix(la, a_only, summed), _as_matrix(lb, b_only, summed)
+    # an input operand may be a strided slice of a CPT (evidence) or a broadcast view (θ-free
+    # tables under a draw axis): never handed to BLAS as is, it is small and copied instead
+    fa = None if leaf[0] else _as_matrix(la, a_only, summed)
+    fb = None if leaf[1] else _as_matrix(lb, b_only, summed)
 
     def entries(lay: str) -> int:
         return int(np.prod([sizes[c] for c in lay], dtype=np.int64))
