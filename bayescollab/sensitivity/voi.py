@@ -171,6 +171,15 @@ class _Joints:
             self._cache[key] = query()
         return self._cache[key]
 
+    def fill(self, keys: Sequence[tuple[str, ...]]) -> None:
+        """Query every missing joint of ``keys`` at once: compiled here, run on worker threads
+        (:func:`bayescollab.survey.assess.run_compiled`; the same numbers as one by one)."""
+        from bayescollab.survey.assess import run_compiled
+
+        missing = [k for k in dict.fromkeys(self.key(k) for k in keys) if k not in self._cache]
+        compiled = [self.model.compile_query(self.setting, targets=[self.target, *k]) for k in missing]
+        self._cache.update(zip(missing, run_compiled(compiled), strict=True))
+
     def target_marginal(self, nodes: Sequence[str]) -> np.ndarray:
         """P(target | scenario), summed out of a joint already in hand."""
         joint = self(nodes)
@@ -257,7 +266,7 @@ def value_of_information(
     instrument
         The survey instrument (default: the packaged one).
     progress
-        ``progress(done, total)`` after each exact joint query.
+        ``progress(done, total)`` for each exact joint query, once they are in (they run in parallel).
 
     The model is not changed; each distinct node costs one ``query_joint`` over the target and
     that node, shared by the node and all its items.
@@ -266,9 +275,9 @@ def value_of_information(
         model, target, evidence, do, virtual_evidence, nodes, items, discrimination, instrument
     )
     groups = list(dict.fromkeys(joints.key([c.node]) for c in candidates))
-    for i, key in enumerate(groups, start=1):
-        joints(key)
-        if progress is not None:
+    joints.fill(groups)
+    if progress is not None:
+        for i in range(1, len(groups) + 1):
             progress(i, len(groups))
     p_target = joints.target_marginal(groups[0])
     h_target = entropy_bits(p_target)

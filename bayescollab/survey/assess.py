@@ -270,18 +270,23 @@ def _bottleneck_groups(model: Model, given: Mapping[str, str], evidence: Mapping
 
 
 def _target_probabilities(model: Model, settings: Sequence[Any]) -> list[np.ndarray]:
-    """P(collaborative behaviour | setting) for each setting, the same numbers ``model.query`` gives.
+    """P(collaborative behaviour | setting) for each setting, the same numbers ``model.query``
+    gives: compiled one after another here, run by :func:`run_compiled`."""
+    return run_compiled([model.compile_query(s) for s in settings])
 
-    Each question is compiled here, one after another (planning and the model's spec caches stay
-    on this thread), then the contractions run on worker threads: numpy's ``matmul`` and copies
-    release the GIL, so two cores answer the ranking's ~30 independent queries in about half the
-    wall time. BLAS is held to one thread meanwhile (its own threads on top oversubscribe the
-    cores). ``$BAYESCOLLAB_THREADS`` sets the worker count, as for θ draws.
+
+def run_compiled(compiled: Sequence[Any]) -> list[np.ndarray]:
+    """``q()`` for each compiled query (:meth:`~bayescollab.model.Model.compile_query`), in order.
+
+    Compile on the calling thread first (planning and the model's spec caches stay on it); the
+    contractions then run on worker threads: numpy's ``matmul`` and copies release the GIL, so
+    two cores answer many independent queries in well under the serial wall time. BLAS is held
+    to one thread meanwhile (its own threads on top oversubscribe the cores).
+    ``$BAYESCOLLAB_THREADS`` sets the worker count, as for θ draws.
     """
     import os
     from concurrent.futures import ThreadPoolExecutor
 
-    compiled = [model.compile_query(s) for s in settings]
     setting = os.environ.get("BAYESCOLLAB_THREADS")
     workers = max(1, int(setting)) if setting else min(os.cpu_count() or 1, 8)
     workers = min(workers, len(compiled))
