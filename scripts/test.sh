@@ -8,7 +8,7 @@ set +e
 # process). Groups and order come from tests/conftest.py: a module sharing a module-scoped
 # fixture stays on one worker, and the longest work starts first.
 workers="${BAYESCOLLAB_TEST_WORKERS:-auto}"
-.venv/bin/python -m pytest -n "$workers" --dist loadgroup --no-loadscope-reorder "$@"
+.venv/bin/python -m pytest -n "$workers" --dist loadscope --no-loadscope-reorder "$@"
 rc=$?
 set -e
 if [ "$rc" -eq 5 ]; then
