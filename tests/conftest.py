@@ -51,7 +51,8 @@ SLOW_SECONDS: dict[str, float] = {
     "tests/sensitivity/test_report_cli.py::test_sensitivity_json_and_plot": 50,
     "tests/survey/test_measurement_assess.py::test_draws_add_seeded_credible_intervals": 79,
     "tests/survey/test_measurement_assess.py::test_bottlenecks_are_ranked_interventions": 60,
-    "tests/survey/test_measurement_assess.py::test_assess_moves_the_measured_mechanisms_and_matches_the_engine": 40,
+    "tests/survey/test_measurement_assess.py::"
+    "test_assess_moves_the_measured_mechanisms_and_matches_the_engine": 40,
     "tests/survey/test_measurement_assess.py::test_bottlenecks_equal_one_do_query_per_mechanism": 40,
     "tests/test_report.py::test_example_report_has_every_section_and_its_numbers": 64,
     "tests/test_report.py::test_hostile_values_are_shown_as_text": 54,
@@ -60,7 +61,8 @@ SLOW_SECONDS: dict[str, float] = {
     "tests/survey/test_learn_augmented.py::test_augmented_run_gives_everything_exact_gives": 40,
     "tests/survey/test_learn_augmented.py::test_augmented_agrees_with_exact_on_the_reduced_instrument": 40,
     "tests/survey/test_learn_reproducible.py::test_learn_is_the_same_with_a_cold_or_a_warm_store": 40,
-    "tests/survey/test_learn_reproducible.py::test_plans_for_the_whole_instrument_do_not_depend_on_the_store": 40,
+    "tests/survey/test_learn_reproducible.py::"
+    "test_plans_for_the_whole_instrument_do_not_depend_on_the_store": 40,
     "tests/survey/test_assess_cli.py::test_assess_json_has_a_posterior_for_every_mechanism": 30,
     "tests/engine/test_packaged_vs_pgmpy.py::test_random_packaged_queries_match_pgmpy": 15,
     "tests/engine/test_packaged_vs_pgmpy.py::test_random_virtual_evidence_matches_pgmpy": 15,
