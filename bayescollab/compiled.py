@@ -22,6 +22,7 @@ Results are normalised tables with axes ``(*draws, *cases, *targets)``.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
@@ -30,6 +31,7 @@ from bayescollab.engine.batch import (
     LOOKUP_MAX_ENTRIES,
     MEMORY_BUDGET_BYTES,
     draws_per_chunk,
+    draws_per_pass,
     query_cases,
     run_chunks,
     worker_count,
@@ -43,6 +45,7 @@ from bayescollab.engine.exact import (
     run_contraction,
 )
 from bayescollab.engine.marginals import draw_marginals, operand_gradients, tape_entries
+from bayescollab.engine.spec import ContractionSpec
 from bayescollab.setting import Setting
 
 #: EVIDENCE_ZERO_ATOL (P(evidence) at or below it is impossible evidence) and
@@ -220,9 +223,42 @@ class CompiledQuery:
             if dtype is not None and dtype != np.float64:  # likelihood rows in the same precision
                 cast = [o.astype(dtype, copy=False) for o in c.operands]
                 c = Contraction(c.spec, cast, c.n_lead, c.clamped)
-            table, mass = run_contraction(net, c, self.targets)
-            out = normalise(table, mass, self.setting.describe)
+            parts = []
+            for part in self._passes(c, net, dtype):
+                table, mass = run_contraction(net, part, self.targets)
+                parts.append(normalise(table, mass, self.setting.describe))
+            out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
         return out[0] if theta is not None and np.ndim(theta) == 1 else out
+
+    def _passes(self, c: Contraction, net: Network, dtype: np.dtype | None) -> list[Contraction]:
+        """``c`` split along the draw axis into passes of :func:`draws_per_pass` draws.
+
+        A chunk's CPTs are derived at once (per-call overhead), but its contraction runs in
+        passes whose largest intermediate stays cache-sized. Each pass size has its own spec (the
+        plan is shared; only the draw label's length differs), compiled once per query.
+        """
+        if c.spec is None or not net.draw_shape or c.spec.plan is None:
+            return [c]
+        (n_draws,) = net.draw_shape
+        itemsize = np.dtype(dtype if dtype is not None else np.float64).itemsize
+        step = draws_per_pass(c.spec.plan.largest_intermediate, itemsize)
+        if step >= n_draws:
+            return [c]
+        first = c.spec.first_likelihood
+        passes = []
+        for start in range(0, n_draws, step):
+            size = min(step, n_draws - start)
+            ops = [o[start : start + size] if i < first else o for i, o in enumerate(c.operands)]
+            passes.append(Contraction(self._pass_spec(c.spec, size), ops, c.n_lead, c.clamped))
+        return passes
+
+    def _pass_spec(self, spec: ContractionSpec, size: int) -> ContractionSpec:
+        draw = spec.output[0]  # the draw label leads the output of a draw network's spec
+        key = (spec.expr, size)
+        cache = self.__dict__.setdefault("_pass_specs", {})
+        if key not in cache:
+            cache[key] = dataclasses.replace(spec, sizes={**spec.sizes, draw: size})
+        return cache[key]
 
     def contract(
         self, *, theta: np.ndarray | None = None, cpts: Arrays | None = None

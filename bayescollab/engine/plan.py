@@ -78,8 +78,9 @@ SECONDS_PER_TRIAL_PER_OPERAND2 = 2.5e-5
 #: what the search minimises for a plan that runs many times per call (θ draws): cotengra's
 #: flops + 16 x entries written. On the headline draw run the executor's time is mostly the
 #: transposition copies, which scale with the entries written, not the flops; this objective's
-#: plan had 2 % more flops and ran 1.35x (float64) / 1.5x (float32) faster per draw than the
-#: flops-minimal one (docs/decisions.md). Single queries keep minimising flops.
+#: plan had 2 % (cotengra) / 11 % (opt_einsum) more flops and ran 1.35x (float64) / 1.5x
+#: (float32) faster per draw than the flops-minimal one (docs/decisions.md). Single queries
+#: keep minimising flops.
 DRAW_OBJECTIVE = "combo-16"
 #: a draw plan is kept only if it costs at most this many times the greedy plan's flops
 DRAW_FLOPS_SLACK = 2.0
