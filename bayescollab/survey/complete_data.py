@@ -36,7 +36,27 @@ def _padded(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 class _GroupRows:
     n_states: int
     arrays: dict[str, np.ndarray]  # design arrays of the group, rows as in CPTFamily
-    members: tuple[tuple[int, int, tuple[int, ...], tuple[int, ...]], ...]  # col, start, parent cols, cards
+    columns: np.ndarray  # (M,) layout column of each member node
+    starts: np.ndarray  # (M,) its first design row
+    parent_columns: np.ndarray  # (M, max parents) layout columns of its parents (0-padded)
+    strides: np.ndarray  # (M, max parents) C-order strides over its parents' states (0 = padding)
+
+
+def _row_index(members: list[tuple[int, int, tuple[int, ...], tuple[int, ...]]]) -> tuple[np.ndarray, ...]:
+    """Member columns, first rows, padded parent columns and strides: row = start + Σ state · stride.
+
+    One gather and one sum for every member at once keeps the graph small (a per-member Python
+    loop made hundreds of ops, and PyTensor's rewriting of them dominated the compile time).
+    """
+    width = max((len(parents) for _, _, parents, _ in members), default=0)
+    parent_columns = np.zeros((len(members), max(width, 1)), dtype=np.int64)
+    strides = np.zeros_like(parent_columns)
+    for m, (_, _, parents, cards) in enumerate(members):
+        parent_columns[m, : len(parents)] = parents
+        strides[m, : len(parents)] = np.cumprod((1, *cards[:0:-1]))[::-1] if parents else []
+    columns = np.array([j for j, _, _, _ in members], dtype=np.int64)
+    starts = np.array([start for _, start, _, _ in members], dtype=np.int64)
+    return columns, starts, parent_columns, strides
 
 
 class GatheredFamily:
@@ -58,7 +78,7 @@ class GatheredFamily:
             arrays = {k: getattr(g, k) for k in keys}
             for name in ("lin", "q_free", "q_all", "r_all"):
                 arrays[f"{name}_idx"], arrays[f"{name}_val"] = _padded(getattr(g, name))
-            self.groups.append(_GroupRows(g.n_states, arrays, members))
+            self.groups.append(_GroupRows(g.n_states, arrays, *_row_index(list(members))))
         roots = [j for j, pa in enumerate(layout.parents) if not pa]
         #: Σ log(1/card) over root columns, per collaboration (roots' priors are uniform, θ-free)
         self.root_constant = float(sum(-np.log(layout.cards[j]) for j in roots))
@@ -71,14 +91,8 @@ class GatheredFamily:
         spec = self.spec
         total = self.root_constant * states.shape[0]
         for g in self.groups:
-            rows, xs = [], []
-            for j, start, parents, cards in g.members:
-                strides = np.cumprod((1, *cards[:0:-1]))[::-1]  # C order over the parents
-                flat = sum(states[:, p] * int(s) for p, s in zip(parents, strides, strict=True))
-                rows.append(start + flat)
-                xs.append(states[:, j])
-            r = pt.concatenate(rows)
-            x = pt.concatenate(xs)
+            r = ((states[:, g.parent_columns] * g.strides).sum(axis=-1) + g.starts).ravel()  # (C * M,)
+            x = states[:, g.columns].ravel()
             a = {k: pt.as_tensor(v)[r] for k, v in g.arrays.items()}
 
             sq = theta**2
