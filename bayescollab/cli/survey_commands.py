@@ -281,7 +281,7 @@ def learn(
         typer.Option(
             "--sampler-option",
             help="KEY=VALUE for the sampler, repeatable: target_accept, max_treedepth, step_scale, "
-            "early_max_treedepth; sweeps (augmented).",
+            "early_max_treedepth; sweeps, collapse=0|1 (augmented).",
         ),
     ] = None,
 ) -> None:

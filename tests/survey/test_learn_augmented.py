@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,40 @@ def test_gathered_rows_equal_the_full_tables(model: bc.Model) -> None:
         assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10, abs=1e-8)
 
 
+def test_collapsed_columns_sum_out_exactly(model: bc.Model) -> None:
+    """With an independent set of unmeasured columns collapsed, the gathered log-likelihood equals
+    log Σ over every joint state of those columns of the complete-data likelihood (enumerated)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescollab.survey.complete_data import collapsible_columns
+
+    layout = latent_layout(model.theory, ["trust", "mandated"])
+    family = layout_family(model.theory, model.theta_spec, layout)
+    hidden = collapsible_columns(layout)
+    measured = {layout.column[n] for n in layout.measured}
+    assert hidden and not measured & set(hidden)
+    for j in hidden:  # no two collapsed columns are parent/child or co-parents
+        assert not set(layout.parents[j]) & set(hidden)
+        for k, _ in layout.children[j]:
+            assert set(layout.parents[k]) & set(hidden) == {j}
+    states_v, theta_v = pt.matrix("states", dtype="int64"), pt.vector("theta")
+    graph = GatheredFamily(family, layout, hidden).log_prob(states_v, theta_v)
+    fn = pytensor.function([states_v, theta_v], graph, mode="FAST_COMPILE")
+    rng = np.random.default_rng(1)
+    configs = np.array(list(product(*(range(layout.cards[j]) for j in hidden))))
+    for theta in model.theta_spec.sample_prior(2, seed=7):
+        states = np.stack([rng.integers(0, k, size=3) for k in layout.cards], axis=1)
+        tables = log_cpts(family, layout, theta)
+        expected = 0.0
+        for c in range(len(states)):
+            filled = np.repeat(states[c : c + 1], len(configs), axis=0)
+            filled[:, list(hidden)] = configs
+            each = np.array([complete_log_likelihood(row[None], tables, {}, layout) for row in filled])
+            expected += float(np.logaddexp.reduce(each))
+        assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10)
+
+
 def test_augmented_potentials_equal_the_numpy_complete_likelihood(model: bc.Model, small_survey) -> None:
     """The PyMC model's two potentials (batched answer tables, vectorised row gathers) equal the
     numpy complete-data log-likelihood that the Gibbs step's conditionals are built from."""
@@ -57,7 +92,7 @@ def test_augmented_potentials_equal_the_numpy_complete_likelihood(model: bc.Mode
     instrument = load_instrument(theory=model.theory)
     collabs, counts = answer_counts(small_survey, instrument)
     pm_model, ctx = build_augmented_model(model, collabs, counts, instrument=instrument,
-                                          measurement=load_measurement_priors())  # fmt: skip
+                                          measurement=load_measurement_priors(), collapse=False)  # fmt: skip
     layout, spec = ctx["layout"], model.theta_spec
     network, answers = pm_model.replace_rvs_by_values(list(pm_model.potentials))
     fns = [pm_model.compile_fn(g, inputs=pm_model.value_vars, on_unused_input="ignore", mode="FAST_COMPILE")
