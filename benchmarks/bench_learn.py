@@ -45,7 +45,7 @@ from bayescollab.survey.compare import compare_posteriors
 from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
 from bayescollab.survey.learn import answer_counts, build_learn_model, count_likelihood_rows, learn
 from bayescollab.survey.predictive import ppc_table
-from bayescollab.survey.recovery import RECOVERY_ITEMS, recovery_study
+from bayescollab.survey.recovery import CALIBRATION_RANGE, RECOVERY_ITEMS, recovery_study
 from bayescollab.survey.simulate import simulate_survey
 
 RESULTS = Path(__file__).parent / "results" / "learn.json"
@@ -191,6 +191,7 @@ def section_recovery(model: bc.Model, args) -> dict:
         log(f"[recovery] {done}/{total} seeds done")
 
     every_item = list(load_instrument(theory=model.theory).item_ids)
+    options = {"sweeps": args.sweeps} if args.sweeps and args.recovery_sampler == "augmented" else None
     items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
     study = recovery_study(
         model,
@@ -203,9 +204,16 @@ def section_recovery(model: bc.Model, args) -> dict:
         collaborations=args.collaborations,
         respondents=args.respondents,
         progress=progress,
+        sampler_kwargs=options,
     )
     frame = study.to_frame()
     log(frame.to_string())
+    pooled = study.pooled_informed_coverage
+    low, high = CALIBRATION_RANGE
+    inside = pooled is not None and low <= pooled <= high
+    n_informed = study.to_dict()["informed_parameters"]
+    log(f"[recovery] pooled 90% coverage over {n_informed} informed parameters: {pooled} "
+        f"(within {low}-{high}: {inside})")  # fmt: skip
     log(f"[recovery] passed: {study.passed} (every seed covers >= {study.threshold:.0%} at {study.prob:.0%})")
     return study.to_dict()
 
