@@ -330,6 +330,8 @@ def learn(
         raise typer.Exit(code=130)
     attrs = result.idata.attrs
     run = {"sampler": attrs["learn_sampler"], "sampler_reason": attrs["learn_sampler_reason"]}
+    if "learn_sweeps" in attrs:  # augmented: Gibbs sweeps per draw and the nodes summed out of θ's step
+        run.update(sweeps=int(attrs["learn_sweeps"]), collapsed_nodes=attrs["learn_collapsed_nodes"])
     report = {"survey": str(survey), "out": str(out), **run, **result.to_dict()}
     report = _write_learn_run(result, out, report)
     for w in caught:

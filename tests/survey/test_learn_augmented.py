@@ -139,6 +139,8 @@ def test_augmented_run_gives_everything_exact_gives(model: bc.Model, small_surve
                        sampler="augmented", sampler_kwargs={"target_accept": 0.85, "sweeps": 2})  # fmt: skip
     idata = result.idata
     assert idata.attrs["learn_sampler"] == "augmented"
+    assert idata.attrs["learn_sweeps"] == 2
+    assert idata.attrs["learn_collapsed_nodes"] == "collaboration_form"  # mandated's unmeasured parent
     assert {"posterior", "sample_stats", "prior", "observed_data"} <= set(idata.groups())
     assert {"prior_predictive", "posterior_predictive"} <= set(idata.groups())
     assert idata.posterior["theta"].shape == (2, 40, len(model.theta_spec))
