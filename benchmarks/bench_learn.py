@@ -31,6 +31,7 @@ import json
 import math
 import os
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -44,7 +45,7 @@ from bayescollab.survey.compare import compare_posteriors
 from bayescollab.survey.instrument import RESERVED_COLUMNS, load_instrument
 from bayescollab.survey.learn import answer_counts, build_learn_model, count_likelihood_rows, learn
 from bayescollab.survey.predictive import ppc_table
-from bayescollab.survey.recovery import RECOVERY_ITEMS, recovery_study
+from bayescollab.survey.recovery import CALIBRATION_RANGE, RECOVERY_ITEMS, recovery_study
 from bayescollab.survey.simulate import simulate_survey
 
 RESULTS = Path(__file__).parent / "results" / "learn.json"
@@ -190,6 +191,7 @@ def section_recovery(model: bc.Model, args) -> dict:
         log(f"[recovery] {done}/{total} seeds done")
 
     every_item = list(load_instrument(theory=model.theory).item_ids)
+    options = {"sweeps": args.sweeps} if args.sweeps and args.recovery_sampler == "augmented" else None
     items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
     study = recovery_study(
         model,
@@ -202,9 +204,16 @@ def section_recovery(model: bc.Model, args) -> dict:
         collaborations=args.collaborations,
         respondents=args.respondents,
         progress=progress,
+        sampler_kwargs=options,
     )
     frame = study.to_frame()
     log(frame.to_string())
+    pooled = study.pooled_informed_coverage
+    low, high = CALIBRATION_RANGE
+    inside = pooled is not None and low <= pooled <= high
+    n_informed = study.to_dict()["informed_parameters"]
+    log(f"[recovery] pooled 90% coverage over {n_informed} informed parameters: {pooled} "
+        f"(within {low}-{high}: {inside})")  # fmt: skip
     log(f"[recovery] passed: {study.passed} (every seed covers >= {study.threshold:.0%} at {study.prob:.0%})")
     return study.to_dict()
 
@@ -214,15 +223,25 @@ def load() -> list[float]:
     return [round(x, 2) for x in os.getloadavg()]
 
 
+def cpu_seconds() -> float:
+    """User + system CPU of this process and its finished children (PyMC's chain processes)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
+
+
 def _learn_run(model: bc.Model, survey, args, sampler: str, draws: int, tune: int) -> tuple[dict, object]:
     """One learn run timed end to end (model build, compile, sampling, predictive, summary)."""
     before = load()
+    cpu0 = cpu_seconds()
     start = time.perf_counter()
+    options = {"sweeps": args.sweeps} if sampler == "augmented" and args.sweeps else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         result = learn(model, survey, draws=draws, tune=tune, chains=args.chains, seed=args.seed,
-                       progressbar=not args.quiet, sampler=sampler, cores=args.cores)  # fmt: skip
+                       progressbar=not args.quiet, sampler=sampler, cores=args.cores,
+                       sampler_kwargs=options)  # fmt: skip
     wall = time.perf_counter() - start
+    cpu = cpu_seconds() - cpu0
     n_draws = draws * args.chains
     out = {
         "sampler": result.idata.attrs["learn_sampler"],
@@ -233,14 +252,19 @@ def _learn_run(model: bc.Model, survey, args, sampler: str, draws: int, tune: in
         "tune": tune,
         "cores": args.cores,
         "wall_s": wall,
+        "cpu_s": cpu,
         "sampling_s": result.seconds,
+        "sweeps": result.idata.attrs.get("learn_sweeps"),
         "divergence_share": result.divergences / n_draws,
         "load_before": before,
         "load_after": load(),
         "warnings": [str(w.message) for w in caught if "diagnostics" in str(w.message)],
         **result.to_dict(),
     }
-    log(f"[{sampler}] wall {wall:.1f} s (sampling {result.seconds:.1f} s), load {before} -> "
+    low = result.summary.sort_values("ess_bulk").head(8)
+    out["lowest_ess"] = low.reset_index().to_dict(orient="records")
+    log(f"[{sampler}] lowest bulk ESS:\n{low.to_string()}")
+    log(f"[{sampler}] wall {wall:.1f} s, CPU {cpu:.1f} s (sampling {result.seconds:.1f} s), load {before} -> "
         f"{out['load_after']}; "
         f"max r_hat {out['max_r_hat']:.3f}, min ESS bulk {out['min_ess_bulk']:.0f} tail "
         f"{out['min_ess_tail']:.0f}, divergences {result.divergences}")  # fmt: skip
@@ -300,6 +324,7 @@ def main() -> None:
     parser.add_argument("--cores", type=int, default=None, help="sampler cores (default min(chains, CPUs))")
     parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")
     parser.add_argument("--scaling-draws", type=int, default=1000, help="draws (= tune) for the other sizes")
+    parser.add_argument("--sweeps", type=int, default=None, help="Gibbs sweeps per draw")
     parser.add_argument("--quiet", action="store_true", help="no sampler progress bars")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS}")
     args = parser.parse_args()

@@ -19,12 +19,13 @@ from bayescollab.survey.augment import (
     LatentLayout,
     answer_graph,
     answer_log_rows,
+    full_conditional,
     gibbs_sweep,
     latent_layout,
     layout_family,
     log_cpts,
 )
-from bayescollab.survey.complete_data import GatheredFamily
+from bayescollab.survey.complete_data import GatheredFamily, collapsible_columns
 from bayescollab.survey.instrument import Instrument
 from bayescollab.survey.measurement import MeasurementPriors
 
@@ -33,6 +34,11 @@ try:  # PyMC is imported lazily by learn; this module is only imported when samp
     from pymc.step_methods.state import dataclass_state
 except ImportError:  # pragma: no cover - PyMC is a dependency
     raise
+
+
+#: Gibbs sweeps per draw by default: a sweep costs a few ms against ~15 gradients of θ per draw,
+#: and extra sweeps decorrelate the latent states given θ (measured in docs/performance.md)
+DEFAULT_SWEEPS = 5
 
 
 @dataclass_state
@@ -53,7 +59,16 @@ class LatentStateGibbs(BlockedStep):
     stats_dtypes_shapes: ClassVar[dict] = {"latent_changed": (np.float64, [])}
     _state_class = LatentStateGibbsState
 
-    def __init__(self, vars, *, context: dict[str, Any], sweeps: int = 1, model=None, rng=None, blocked=True):
+    def __init__(
+        self,
+        vars,
+        *,
+        context: dict[str, Any],
+        sweeps: int = DEFAULT_SWEEPS,
+        model=None,
+        rng=None,
+        blocked=True,
+    ):
         from pymc.util import get_random_generator
 
         if isinstance(sweeps, bool) or not isinstance(sweeps, int) or sweeps < 1:
@@ -77,6 +92,12 @@ class LatentStateGibbs(BlockedStep):
         rows = answer_log_rows(ctx["counts"], ctx["instrument"], lam, ctx["layout"])
         before = point["states"]
         states = before.copy()
+        # the collapsed columns first: NUTS moved θ with them summed out, so they are drawn from
+        # their conditional given θ and the other columns before anything else moves (each is
+        # alone among its moral-graph neighbours, so these draws are exact and independent)
+        for j in ctx["collapsed"]:
+            logp = full_conditional(j, states, tables, rows, ctx["layout"])
+            states[:, j] = np.argmax(logp - np.log(-np.log(self.rng.uniform(size=logp.shape))), axis=1)
         for _ in range(self.sweeps):
             gibbs_sweep(states, tables, rows, ctx["layout"], self.rng)
         new = dict(point)
@@ -95,10 +116,14 @@ def build_augmented_model(
     *,
     instrument: Instrument,
     measurement: MeasurementPriors,
+    collapse: bool = True,
 ) -> tuple[Any, dict[str, Any]]:
     """The augmented ``pymc.Model`` and the context its Gibbs step needs (layout, counts, ...).
 
     ``collabs`` and ``counts`` are :func:`bayescollab.survey.learn.answer_counts` of the survey.
+    With ``collapse``, the network potential sums out the columns of
+    :func:`~bayescollab.survey.complete_data.collapsible_columns` (a partially collapsed Gibbs
+    sampler: θ's links to those nodes stop seeing their sampled states).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -137,7 +162,8 @@ def build_augmented_model(
         states = pm.DiscreteUniform(
             "states", lower=0, upper=np.array(layout.cards) - 1, dims=("collaboration", "latent_node")
         )
-        gathered = GatheredFamily(family, layout)
+        collapsed = collapsible_columns(layout) if collapse else ()
+        gathered = GatheredFamily(family, layout, collapsed)
         pm.Potential("network", gathered.log_prob(states, theta))
         pm.Potential("answers", answer_graph(layout, states, counts, instrument, lam))
     context = {
@@ -149,6 +175,7 @@ def build_augmented_model(
         "link_index": np.flatnonzero(~noise),
         "noise_index": np.flatnonzero(noise),
         "collaborations": collabs,
+        "collapsed": collapsed,
     }
     return pm_model, context
 
@@ -180,8 +207,16 @@ def sample_augmented(
 
     from bayescollab.survey.measurement import load_measurement_priors
 
+    gibbs_kwargs = dict(gibbs_kwargs)
+    if gibbs_kwargs.get("collapse", True) not in (0, 1):  # True / False / 0 / 1
+        raise ValueError(f"collapse is {gibbs_kwargs['collapse']!r}; expected true or false (1 or 0)")
     pm_model, context = build_augmented_model(
-        model, collabs, counts, instrument=instrument, measurement=load_measurement_priors()
+        model,
+        collabs,
+        counts,
+        instrument=instrument,
+        measurement=load_measurement_priors(),
+        collapse=bool(gibbs_kwargs.pop("collapse", True)),
     )
     seeds, chains = run["seeds"], run["chains"]
     layout = context["layout"]
@@ -217,4 +252,6 @@ def sample_augmented(
             random_seed=seeds[-1],
         )
     idata.extend(prior)
+    idata.attrs["learn_sweeps"] = gibbs.sweeps
+    idata.attrs["learn_collapsed_nodes"] = ",".join(layout.nodes[j] for j in context["collapsed"])
     return idata

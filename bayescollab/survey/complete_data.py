@@ -33,74 +33,181 @@ def _padded(dense: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class _GroupRows:
+class _GroupTerms:
+    """The CPT entries one group contributes, as terms gathered from its design rows.
+
+    A term is one node's CPT entry per collaboration: the row of its parents' current states,
+    optionally with one parent's state replaced by a fixed value (the collapsed node's
+    candidate states) or with the node's own state replaced (the collapsed node itself).
+    """
+
     n_states: int
     arrays: dict[str, np.ndarray]  # design arrays of the group, rows as in CPTFamily
-    members: tuple[tuple[int, int, tuple[int, ...], tuple[int, ...]], ...]  # col, start, parent cols, cards
+    columns: np.ndarray  # (T,) layout column of each term's node
+    starts: np.ndarray  # (T,) its first design row
+    parent_columns: np.ndarray  # (T, max parents) layout columns of its parents (0-padded)
+    strides: np.ndarray  # (T, max parents) C-order strides over its parents' states (0 = padding)
+    swap_column: np.ndarray  # (T,) the parent whose state is replaced (0 when none)
+    swap_stride: np.ndarray  # (T,) its stride (0 when none)
+    swap_value: np.ndarray  # (T,) the state put in its place
+    own_mask: np.ndarray  # (T,) 1 where the node's own state is replaced by own_value
+    own_value: np.ndarray  # (T,)
+    segment: np.ndarray  # (T,) collapsed (node, state) segment the term belongs to, -1 = direct
+
+
+def _strides(cards: tuple[int, ...]) -> np.ndarray:
+    return np.cumprod((1, *cards[:0:-1]))[::-1] if cards else np.zeros(0, dtype=np.int64)
+
+
+def _group_terms(n_states: int, arrays: dict, terms: list[tuple]) -> _GroupTerms:
+    """Stack (column, start, parents, cards, swap position or -1, swap value, own value or -1, segment)."""
+    width = max(1, max(len(t[2]) for t in terms))
+    n = len(terms)
+    parent_columns = np.zeros((n, width), dtype=np.int64)
+    strides = np.zeros_like(parent_columns)
+    swap = np.zeros((3, n), dtype=np.int64)  # column, stride, value
+    own = np.zeros((2, n), dtype=np.int64)  # mask, value
+    for i, (_, _, parents, cards, pos, value, own_value, _) in enumerate(terms):
+        st = _strides(cards)
+        parent_columns[i, : len(parents)] = parents
+        strides[i, : len(parents)] = st
+        if pos >= 0:
+            swap[:, i] = parents[pos], st[pos], value
+        if own_value >= 0:
+            own[:, i] = 1, own_value
+    columns, starts, segment = (np.array([t[k] for t in terms], dtype=np.int64) for k in (0, 1, 7))
+    return _GroupTerms(n_states, arrays, columns, starts, parent_columns, strides, *swap, *own, segment)
+
+
+def collapsible_columns(layout: LatentLayout) -> tuple[int, ...]:
+    """Unmeasured latent columns that can be summed out of θ's likelihood one at a time.
+
+    No two of them are neighbours in the moral graph (parent, child or co-parent), so given every
+    other column they are independent and each sums out alone: log Σ_s P(x=s | parents)
+    Π_children P(child | x=s, ...). Greedy, most-linked first (the links of a collapsed node no
+    longer see its sampled state, which is what mixes slowly).
+    """
+    n = len(layout.nodes)
+    near: list[set[int]] = [set() for _ in range(n)]
+    for j, parents in enumerate(layout.parents):
+        for p in parents:
+            near[j].add(p)
+            near[p].add(j)
+            near[p].update(q for q in parents if q != p)
+    measured = {layout.column[m] for m in layout.measured}
+    order = sorted(
+        (j for j in range(n) if j not in measured),
+        key=lambda j: (-(len(layout.parents[j]) + len(layout.children[j])), j),
+    )
+    chosen: list[int] = []
+    for j in order:
+        if not near[j] & set(chosen):
+            chosen.append(j)
+    return tuple(sorted(chosen))
 
 
 class GatheredFamily:
-    """log P(states | θ) over the layout's non-root nodes, from the design rows the states pick."""
+    """log P(states | θ) over the layout's non-root nodes, from the design rows the states pick.
 
-    def __init__(self, family: CPTFamily, layout: LatentLayout):
+    With ``collapsed`` columns (see :func:`collapsible_columns`) their states are summed out
+    instead: the value is log P(every other column | θ), and the states given for the collapsed
+    columns are ignored.
+    """
+
+    def __init__(self, family: CPTFamily, layout: LatentLayout, collapsed: tuple[int, ...] = ()):
         self.spec = family.spec
         col = layout.column
-        self.groups: list[_GroupRows] = []
+        hidden = set(collapsed)
+        touched = hidden | {k for j in collapsed for k, _ in layout.children[j]}
+        offsets = np.cumsum([0, *(layout.cards[j] for j in collapsed)])
+        #: (collapsed node, state) segments: index into the flat segment axis, padded with -1
+        width = max((layout.cards[j] for j in collapsed), default=1)
+        self.segments = np.full((len(collapsed), width), -1, dtype=np.int64)
+        self.segment_constant = np.zeros(int(offsets[-1]))
+        for q, j in enumerate(collapsed):
+            self.segments[q, : layout.cards[j]] = offsets[q] + np.arange(layout.cards[j])
+            if not layout.parents[j]:  # a collapsed root: its uniform prior enters each state
+                self.segment_constant[offsets[q] : offsets[q + 1]] = -np.log(layout.cards[j])
+        self.groups: list[_GroupTerms] = []
         for g in family.groups:
-            members = tuple(
-                (col[n], start, layout.parents[col[n]], cards)
-                for n, (start, _stop, cards) in g.slices.items()
-                if n in col
-            )
-            if not members:
+            members = {col[n]: (start, cards) for n, (start, _stop, cards) in g.slices.items() if n in col}
+            terms = []
+            for k, (start, cards) in members.items():
+                base = (k, start, layout.parents[k], cards)
+                if k not in touched:
+                    terms.append((*base, -1, 0, -1, -1))
+            for q, j in enumerate(collapsed):
+                for s in range(layout.cards[j]):
+                    seg = int(offsets[q] + s)
+                    if j in members:  # the node's own entry at x = s
+                        terms.append((j, *members[j][:1], layout.parents[j], members[j][1], -1, 0, s, seg))
+                    for k, pos in layout.children[j]:  # each child's entry with the parent at s
+                        if k in members:
+                            start, cards = members[k]
+                            terms.append((k, start, layout.parents[k], cards, pos, s, -1, seg))
+            if not terms:
                 continue
             keys = ("mod_w", "mod_s", "mod_v", "mod_u", "mod_a", "noise_index", "baseline")
             arrays = {k: getattr(g, k) for k in keys}
             for name in ("lin", "q_free", "q_all", "r_all"):
                 arrays[f"{name}_idx"], arrays[f"{name}_val"] = _padded(getattr(g, name))
-            self.groups.append(_GroupRows(g.n_states, arrays, members))
-        roots = [j for j, pa in enumerate(layout.parents) if not pa]
+            self.groups.append(_group_terms(g.n_states, arrays, terms))
+        roots = [j for j, pa in enumerate(layout.parents) if not pa and j not in hidden]
         #: Σ log(1/card) over root columns, per collaboration (roots' priors are uniform, θ-free)
         self.root_constant = float(sum(-np.log(layout.cards[j]) for j in roots))
 
     def log_prob(self, states, theta):
-        """Σ_c Σ_nodes log P(x[c, node] | x[c, parents]; θ) for symbolic (C, L) states and θ."""
+        """Σ_c log P(x[c] | θ) for symbolic (C, L) states and θ, collapsed columns summed out."""
+        import pytensor.tensor as pt
+
+        n_collab = states.shape[0]
+        total = self.root_constant * n_collab
+        segments = pt.zeros((n_collab, len(self.segment_constant))) + self.segment_constant
+        for g in self.groups:
+            picked = states[:, g.parent_columns] * g.strides
+            swapped = g.swap_stride * (g.swap_value - states[:, g.swap_column])
+            r = (picked.sum(axis=-1) + g.starts + swapped).ravel()  # (C * T,)
+            x = (states[:, g.columns] * (1 - g.own_mask) + g.own_value * g.own_mask).ravel()
+            lp = self._entries(g, r, x, theta).reshape((n_collab, len(g.columns)))
+            direct = g.segment < 0
+            if direct.any():
+                total = total + lp[:, np.flatnonzero(direct)].sum()
+            if (~direct).any():
+                onehot = np.zeros((len(g.columns), len(self.segment_constant)))
+                onehot[np.flatnonzero(~direct), g.segment[~direct]] = 1.0
+                segments = segments + pt.dot(lp, onehot)
+        if len(self.segments):
+            padded = pt.concatenate([segments, pt.full((n_collab, 1), -1e30)], axis=1)[:, self.segments]
+            peak = padded.max(axis=-1, keepdims=True)
+            total = total + (peak[..., 0] + pt.log(pt.exp(padded - peak).sum(axis=-1))).sum()
+        return total
+
+    def _entries(self, g: _GroupTerms, r, x, theta):
+        """log P(x | design row r; θ) elementwise: the ordered probit of ``CPTFamily.cpts``."""
         import pytensor.tensor as pt
 
         ops = pytensor_ops()
         spec = self.spec
-        total = self.root_constant * states.shape[0]
-        for g in self.groups:
-            rows, xs = [], []
-            for j, start, parents, cards in g.members:
-                strides = np.cumprod((1, *cards[:0:-1]))[::-1]  # C order over the parents
-                flat = sum(states[:, p] * int(s) for p, s in zip(parents, strides, strict=True))
-                rows.append(start + flat)
-                xs.append(states[:, j])
-            r = pt.concatenate(rows)
-            x = pt.concatenate(xs)
-            a = {k: pt.as_tensor(v)[r] for k, v in g.arrays.items()}
-
-            sq = theta**2
-            drive = _dot(a, "lin", theta)
-            baseline = a["baseline"]  # w0 of each row's node (left-out causes)
-            norm2 = baseline**2 + _dot(a, "q_free", sq)
-            spread = _dot(a, "q_all", sq)
-            reach = _dot(a, "r_all", pt.sqrt(sq + SMOOTH_ABS))
-            if g.arrays["mod_w"].shape[1]:
-                gain = moderation_gain(spec, (theta[a["mod_u"]] * a["mod_a"]).sum(axis=-1), pt)
-                w = theta[a["mod_w"]] * gain
-                drive = drive + (w * a["mod_s"]).sum(axis=-1)
-                norm2 = norm2 + (w**2 * a["mod_v"]).sum(axis=-1)
-            sigma = theta[a["noise_index"]]
-            eta = spec.latent_scale * drive / pt.sqrt(norm2)
-            tau = threshold_scale(spec, sigma, spread, reach, pt, baseline)
-            z = np.concatenate([[-_FAR], ndtri(np.arange(1, g.n_states) / g.n_states), [_FAR]])
-            z = pt.as_tensor(z)
-            upper = ops.ndtr((tau * z[x + 1] - eta) / sigma)
-            lower = ops.ndtr((tau * z[x] - eta) / sigma)
-            total = total + pt.log(pt.maximum(upper - lower, 1e-300)).sum()
-        return total
+        a = {k: pt.as_tensor(v)[r] for k, v in g.arrays.items()}
+        sq = theta**2
+        drive = _dot(a, "lin", theta)
+        baseline = a["baseline"]  # w0 of each row's node (left-out causes)
+        norm2 = baseline**2 + _dot(a, "q_free", sq)
+        spread = _dot(a, "q_all", sq)
+        reach = _dot(a, "r_all", pt.sqrt(sq + SMOOTH_ABS))
+        if g.arrays["mod_w"].shape[1]:
+            gain = moderation_gain(spec, (theta[a["mod_u"]] * a["mod_a"]).sum(axis=-1), pt)
+            w = theta[a["mod_w"]] * gain
+            drive = drive + (w * a["mod_s"]).sum(axis=-1)
+            norm2 = norm2 + (w**2 * a["mod_v"]).sum(axis=-1)
+        sigma = theta[a["noise_index"]]
+        eta = spec.latent_scale * drive / pt.sqrt(norm2)
+        tau = threshold_scale(spec, sigma, spread, reach, pt, baseline)
+        z = np.concatenate([[-_FAR], ndtri(np.arange(1, g.n_states) / g.n_states), [_FAR]])
+        z = pt.as_tensor(z)
+        upper = ops.ndtr((tau * z[x + 1] - eta) / sigma)
+        lower = ops.ndtr((tau * z[x] - eta) / sigma)
+        return pt.log(pt.maximum(upper - lower, 1e-300))
 
 
 def _dot(a: dict, name: str, vec):

@@ -182,7 +182,7 @@ def diagnose(summary: pd.DataFrame, divergences: int, n_samples: int) -> list[st
 
 #: ``sampler_kwargs`` keys handed to NUTS (both samplers) and to the latent-state step (augmented)
 NUTS_KWARGS = frozenset({"target_accept", "max_treedepth", "step_scale", "early_max_treedepth"})
-GIBBS_KWARGS = frozenset({"sweeps"})
+GIBBS_KWARGS = frozenset({"sweeps", "collapse"})
 SAMPLERS = ("auto", "exact", "augmented")
 #: ``auto`` takes the exact marginal likelihood up to this many multiply-adds per collaboration
 #: (the planner's count for the answered nodes' contraction); above it, data augmentation

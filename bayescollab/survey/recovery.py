@@ -43,6 +43,8 @@ RECOVERY_ITEMS = (
 )
 #: a parameter counts as informed by the data when its posterior sd is below this share of the prior sd
 INFORMED_SHRINK = 0.8
+#: pooled 90%-interval coverage of the informed parameters a calibrated sampler should give
+CALIBRATION_RANGE = (0.80, 0.97)
 
 
 @dataclass
@@ -83,6 +85,17 @@ class RecoveryStudy:
         """Every seed covers at least ``threshold`` of its parameters."""
         return all(run.coverage >= self.threshold for run in self.runs)
 
+    @property
+    def pooled_informed_coverage(self) -> float | None:
+        """Share of informed parameters, pooled over every run, whose truth is in its interval.
+
+        The calibration bar of the learn issue: within ``CALIBRATION_RANGE`` at 90% (a share
+        above it says the intervals are too wide, below it too narrow or the chains stuck).
+        """
+        informed = [r.table.loc[r.table["informed"], "covered"] for r in self.runs]
+        total = sum(len(c) for c in informed)
+        return sum(int(c.sum()) for c in informed) / total if total else None
+
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
             [
@@ -105,6 +118,8 @@ class RecoveryStudy:
             "prob": self.prob,
             "threshold": self.threshold,
             "passed": self.passed,
+            "pooled_informed_coverage": self.pooled_informed_coverage,
+            "informed_parameters": int(sum(r.table["informed"].sum() for r in self.runs)),
             "runs": self.to_frame().to_dict(orient="records"),
         }
 
@@ -130,6 +145,7 @@ def recovery_run(
     prob: float = 0.9,
     progressbar: bool = False,
     sampler: str = "auto",
+    sampler_kwargs: dict[str, Any] | None = None,
 ) -> RecoveryRun:
     """Draw θ and λ from their priors, simulate a survey of ``items``, learn, compare.
 
@@ -170,6 +186,7 @@ def recovery_run(
             progressbar=progressbar,
             predictive_draws=0,
             sampler=sampler,
+            sampler_kwargs=sampler_kwargs,
         )
     seconds = time.perf_counter() - start
     post = result.idata.posterior

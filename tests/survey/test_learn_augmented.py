@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from itertools import product
 
 import numpy as np
 import pandas as pd
@@ -45,6 +46,73 @@ def test_gathered_rows_equal_the_full_tables(model: bc.Model) -> None:
         assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10, abs=1e-8)
 
 
+def test_collapsed_columns_sum_out_exactly(model: bc.Model) -> None:
+    """With an independent set of unmeasured columns collapsed, the gathered log-likelihood equals
+    log Σ over every joint state of those columns of the complete-data likelihood (enumerated)."""
+    import pytensor
+    import pytensor.tensor as pt
+
+    from bayescollab.survey.complete_data import collapsible_columns
+
+    layout = latent_layout(model.theory, ["trust", "mandated"])
+    family = layout_family(model.theory, model.theta_spec, layout)
+    hidden = collapsible_columns(layout)
+    measured = {layout.column[n] for n in layout.measured}
+    assert hidden and not measured & set(hidden)
+    for j in hidden:  # no two collapsed columns are parent/child or co-parents
+        assert not set(layout.parents[j]) & set(hidden)
+        for k, _ in layout.children[j]:
+            assert set(layout.parents[k]) & set(hidden) == {j}
+    states_v, theta_v = pt.matrix("states", dtype="int64"), pt.vector("theta")
+    graph = GatheredFamily(family, layout, hidden).log_prob(states_v, theta_v)
+    fn = pytensor.function([states_v, theta_v], graph, mode="FAST_COMPILE")
+    rng = np.random.default_rng(1)
+    configs = np.array(list(product(*(range(layout.cards[j]) for j in hidden))))
+    for theta in model.theta_spec.sample_prior(2, seed=7):
+        states = np.stack([rng.integers(0, k, size=3) for k in layout.cards], axis=1)
+        tables = log_cpts(family, layout, theta)
+        expected = 0.0
+        for c in range(len(states)):
+            filled = np.repeat(states[c : c + 1], len(configs), axis=0)
+            filled[:, list(hidden)] = configs
+            each = np.array([complete_log_likelihood(row[None], tables, {}, layout) for row in filled])
+            expected += float(np.logaddexp.reduce(each))
+        assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_augmented_potentials_equal_the_numpy_complete_likelihood(model: bc.Model, small_survey) -> None:
+    """The PyMC model's two potentials (batched answer tables, vectorised row gathers) equal the
+    numpy complete-data log-likelihood that the Gibbs step's conditionals are built from."""
+    from bayescollab.survey.augment import answer_log_rows
+    from bayescollab.survey.augment_step import build_augmented_model, initial_states
+    from bayescollab.survey.instrument import load_instrument
+    from bayescollab.survey.learn import answer_counts
+    from bayescollab.survey.measurement import load_measurement_priors
+
+    instrument = load_instrument(theory=model.theory)
+    collabs, counts = answer_counts(small_survey, instrument)
+    pm_model, ctx = build_augmented_model(model, collabs, counts, instrument=instrument,
+                                          measurement=load_measurement_priors(), collapse=False)  # fmt: skip
+    layout, spec = ctx["layout"], model.theta_spec
+    network, answers = pm_model.replace_rvs_by_values(list(pm_model.potentials))
+    fns = [pm_model.compile_fn(g, inputs=pm_model.value_vars, on_unused_input="ignore", mode="FAST_COMPILE")
+           for g in (network, answers)]  # fmt: skip
+    rng = np.random.default_rng(4)
+    for k, theta in enumerate(spec.sample_prior(2, seed=5)):
+        lam = np.exp(rng.normal(1.0, 0.3, size=len(counts)))
+        point = pm_model.initial_point()
+        point["states"] = initial_states(model, layout, len(collabs), 1, [k])[0]
+        point["links"] = theta[~spec.noise_mask]
+        point["noise_log__"] = np.log(theta[spec.noise_mask])
+        point["discrimination_log__"] = np.log(lam)
+        tables = log_cpts(ctx["family"], layout, theta)
+        rows = answer_log_rows(counts, instrument, lam, layout)
+        net = complete_log_likelihood(point["states"], tables, {}, layout)
+        total = complete_log_likelihood(point["states"], tables, rows, layout)
+        assert float(fns[0](point)) == pytest.approx(net, rel=1e-10)
+        assert float(fns[1](point)) == pytest.approx(total - net, rel=1e-10)
+
+
 def test_auto_takes_exact_when_cheap_and_augmented_when_not(model: bc.Model, small_survey) -> None:
     from bayescollab.survey.instrument import load_instrument
 
@@ -71,6 +139,8 @@ def test_augmented_run_gives_everything_exact_gives(model: bc.Model, small_surve
                        sampler="augmented", sampler_kwargs={"target_accept": 0.85, "sweeps": 2})  # fmt: skip
     idata = result.idata
     assert idata.attrs["learn_sampler"] == "augmented"
+    assert idata.attrs["learn_sweeps"] == 2
+    assert idata.attrs["learn_collapsed_nodes"] == "collaboration_form"  # mandated's unmeasured parent
     assert {"posterior", "sample_stats", "prior", "observed_data"} <= set(idata.groups())
     assert {"prior_predictive", "posterior_predictive"} <= set(idata.groups())
     assert idata.posterior["theta"].shape == (2, 40, len(model.theta_spec))

@@ -41,3 +41,17 @@ def test_learn_recovers_theta_over_seeds(model: bc.Model) -> None:
     informed = [r.table.loc[r.table["informed"], "covered"] for r in study.runs]
     pooled = sum(int(c.sum()) for c in informed) / sum(len(c) for c in informed)
     assert pooled >= 0.7, study.to_frame()
+
+
+def test_one_calibration_replication_on_the_augmented_path(model: bc.Model) -> None:
+    """The CI-sized calibration check: one replication (θ, λ from the prior, 10% blanks) through
+    the augmented sampler, with the pooled informed coverage the benchmark's 20 replications use."""
+    items = ("mandated_1", "collaboration_history_1", "collaboration_history_2")
+    study = recovery_study(model, [3], items=items, collaborations=6, respondents=4, draws=40, tune=40,
+                           chains=1, sampler="augmented", sampler_kwargs={"sweeps": 2})  # fmt: skip
+    [run] = study.runs
+    assert len(run.table) == len(model.theta_spec) + len(items)
+    assert run.table["covered"].mean() >= 0.8  # most of θ keeps its prior, which covers a prior draw
+    coverage = study.pooled_informed_coverage
+    assert coverage is None or 0.0 <= coverage <= 1.0
+    assert study.to_dict()["informed_parameters"] == int(run.table["informed"].sum())
