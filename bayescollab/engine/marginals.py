@@ -17,6 +17,7 @@ marginal with its own single query and with pgmpy.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -44,6 +45,36 @@ ONE_PASS_FACTOR = 3.0
 def _factors(net: Network, free: Sequence[str], virtual: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
     """One likelihood factor per free node: its virtual evidence, or ones."""
     return {**virtual, **{n: np.ones(net.card(n)) for n in free if n not in virtual}}
+
+
+class _OnePass(NamedTuple):
+    """What both one-pass routes start from: the clamped and free nodes, one likelihood factor
+    per free node (ones where it has no virtual evidence: the gradient of Z = P(evidence) with
+    respect to that factor is the node's unnormalised posterior), and the planned contraction."""
+
+    evidence: dict[str, int]
+    do: dict[str, int]
+    virtual: dict[str, np.ndarray]
+    clamped: dict[str, int]
+    free: list[str]
+    factors: dict[str, np.ndarray]
+    contraction: Contraction
+
+
+def _one_pass(
+    net: Network,
+    nodes: Sequence[str],
+    evidence: Mapping[str, int] | None,
+    do: Mapping[str, int] | None,
+    virtual_evidence: Mapping[str, np.ndarray] | None,
+) -> _OnePass:
+    evidence, do = dict(evidence or {}), dict(do or {})
+    virtual = {k: np.asarray(v, dtype=float) for k, v in (virtual_evidence or {}).items()}
+    clamped = {**evidence, **do}
+    free = [n for n in nodes if n not in clamped]
+    factors = _factors(net, free, virtual)
+    c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
+    return _OnePass(evidence, do, virtual, clamped, free, factors, c)
 
 
 def one_pass_pays(
@@ -188,16 +219,9 @@ def all_marginals(
     """
     if net.draw_shape:
         raise ValueError(f"all_marginals takes one network; this one has draw_shape {net.draw_shape}")
-    evidence, do = dict(evidence or {}), dict(do or {})
-    virtual = {k: np.asarray(v, dtype=float) for k, v in (virtual_evidence or {}).items()}
-    if any(v.ndim != 1 for v in virtual.values()):
+    if any(np.ndim(v) != 1 for v in (virtual_evidence or {}).values()):
         raise ValueError("all_marginals takes one likelihood vector per node, not a batch")
-    clamped = {**evidence, **do}
-    free = [n for n in nodes if n not in clamped]
-    # one likelihood factor per free node (ones where the node has no virtual evidence): the
-    # gradient of Z = P(evidence) with respect to that factor is the node's unnormalised posterior
-    factors = _factors(net, free, virtual)
-    c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
+    evidence, do, virtual, clamped, free, factors, c = _one_pass(net, nodes, evidence, do, virtual_evidence)
     out: dict[str, np.ndarray] = {}
     if c.spec is not None:
         z, grads = operand_gradients(c, wanted=range(c.spec.first_likelihood, len(c.operands)))
@@ -251,12 +275,7 @@ def draw_marginals(
     if len(net.draw_shape) != 1:
         raise ValueError(f"draw_marginals takes a network with one draw axis; got {net.draw_shape}")
     (n_draws,) = net.draw_shape
-    evidence, do = dict(evidence or {}), dict(do or {})
-    virtual = {k: np.asarray(v, dtype=float) for k, v in (virtual_evidence or {}).items()}
-    clamped = {**evidence, **do}
-    free = [n for n in nodes if n not in clamped]
-    factors = _factors(net, free, virtual)
-    c = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=factors)
+    evidence, do, virtual, clamped, free, factors, c = _one_pass(net, nodes, evidence, do, virtual_evidence)
     out: dict[str, np.ndarray] = {}
     if c.spec is not None:
         draw_ix = c.spec.output  # the only output label: one Z per draw
