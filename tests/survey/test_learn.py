@@ -113,6 +113,8 @@ def test_learn_samples_saves_and_reloads(model: bc.Model, survey: pd.DataFrame, 
     assert table["lower"].le(table["mean"]).all() and table["mean"].le(table["upper"]).all()
     assert plot_ppc(table).axes
     assert {"r_hat", "ess_bulk", "ess_tail"} <= set(result.summary.columns)
+    r_hat = result.summary["r_hat"].to_numpy()
+    assert not np.allclose(r_hat, r_hat.round(2))  # unrounded: 1.014 must not read as 1.01
     assert any("ess" in p for p in result.problems)  # too few draws is reported, not hidden
     path = tmp_path / "posterior.nc"
     idata.to_netcdf(str(path))
