@@ -36,7 +36,7 @@ from bayescollab.engine.plan import Planner, PlanStore
 from bayescollab.engine.sample import forward_sample
 from bayescollab.engine.shipped import LayeredPlanStore, shipped_plans
 from bayescollab.errors import UnknownNameError
-from bayescollab.model_cache import CachedModel, cache_key, default_model_cache, load_shipped
+from bayescollab.model_cache import CachedModel, cache_key, default_model_cache, load_shipped, rooted
 from bayescollab.results import Distribution, result_attrs
 from bayescollab.setting import Evidence, Setting
 from bayescollab.theory import graph
@@ -564,7 +564,7 @@ def derive_model_inputs(models: Path | str | None = None, priors: Path | str | N
     if models_path.is_dir() and priors_path.is_dir():
         shipped = load_shipped(models_path, priors_path)
         if shipped is not None:
-            return shipped
+            return rooted(shipped, models_path)
     cache = default_model_cache()
     key = None
     if cache is not None and models_path.is_dir() and priors_path.is_dir():
@@ -574,7 +574,7 @@ def derive_model_inputs(models: Path | str | None = None, priors: Path | str | N
             key = None
         hit = cache.load(key) if key is not None else None
         if hit is not None:
-            return hit
+            return rooted(hit, models_path)
     from bayescollab.elicit.cpt import derive_cpts
     from bayescollab.elicit.settings import load_settings
     from bayescollab.elicit.theta import build_theta_spec

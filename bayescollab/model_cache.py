@@ -73,6 +73,21 @@ class CachedModel:
     prior_marginals: dict[str, np.ndarray] | None = None
 
 
+
+def rooted(entry: CachedModel, models: Path) -> CachedModel:
+    """``entry`` with its theory rooted at ``models``, the folder it was just matched against.
+
+    Keys are hashes of the folders' contents, not their places: an entry written in another
+    checkout (the shipped file, or a cache shared by two clones) would otherwise point the
+    theory's files (levers, claims, citations, instrument) at a folder that may not exist here.
+    """
+    import dataclasses
+
+    if entry.theory.root == models:
+        return entry
+    return dataclasses.replace(entry, theory=dataclasses.replace(entry.theory, root=models))
+
+
 def _hash_tree(digest: Any, folder: Path, label: str, suffixes: tuple[str, ...] | None = None) -> None:
     files = sorted(p for p in folder.rglob("*") if p.is_file() and "__pycache__" not in p.parts)
     for path in files:
@@ -272,7 +287,8 @@ def write_shipped(entry: CachedModel, models: Path, priors: Path, path: Path = S
 
     sources = derivation_sources()
     header = {"key": shipped_key(models, priors, sources), "sources": sources}
-    payload = zlib.compress(pickle.dumps(entry, protocol=4), 9)
+    # no path of the machine that wrote it: the loader roots the theory where it is read
+    payload = zlib.compress(pickle.dumps(rooted(entry, Path("models")), protocol=4), 9)
     blob = SHIPPED_MAGIC + json.dumps(header, sort_keys=True).encode() + b"\n"
     path.write_bytes(blob + hashlib.sha256(payload).digest() + payload)
     return header["key"]

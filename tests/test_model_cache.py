@@ -217,3 +217,24 @@ def test_a_shipped_file_written_for_other_code_is_ignored(tmp_path: Path) -> Non
     blob = path.read_bytes().replace(b'"sources": [', b'"sources": ["no_such_module.py", ', 1)
     path.write_bytes(blob)
     assert load_shipped(models_dir(), priors_dir(), path) is None
+
+
+def test_an_entry_is_rooted_where_it_is_read_not_where_it_was_written(
+    cache: ModelCache, model_copy: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Keys hash contents, not places: a cache entry (or the shipped file) written for one
+    checkout answers an identical one elsewhere, whose theory files must be read from there."""
+    import shutil
+
+    models, priors = model_copy
+    assert derive_model_inputs(models, priors).theory.root == models  # derived, and cached
+    moved = models.parent / "elsewhere"
+    shutil.copytree(models, moved)
+    shutil.rmtree(models)
+    hit = derive_model_inputs(moved, priors)
+    assert cache.load(cache_key(moved, priors)) is not None  # the answer came from the cache
+    assert hit.theory.root == moved
+    monkeypatch.delenv(SHIPPED_MODEL_ENV)
+    shipped = load_shipped(models_dir(), priors_dir())
+    assert shipped is not None and not shipped.theory.root.is_absolute()  # no writer's path
+    assert bc.load_model().theory.root == models_dir()
