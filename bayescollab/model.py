@@ -15,7 +15,6 @@ engine holds no global state.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping, Sequence
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayescollab._cache_files import cache_folder
 from bayescollab._paths import models_dir, priors_dir
 from bayescollab._random import RandomSeed, get_random_generator
 from bayescollab._validate import check_disjoint, check_node, to_indices
@@ -75,13 +75,8 @@ PLAN_CACHE_ENV = "BAYESCOLLAB_PLAN_CACHE"
 def default_plan_store() -> PlanStore | None:
     """Where plans are kept between processes: ``$BAYESCOLLAB_PLAN_CACHE`` (``off`` disables the
     store), else ``$XDG_CACHE_HOME/bayescollab/plans`` or ``~/.cache/bayescollab/plans``."""
-    setting = os.environ.get(PLAN_CACHE_ENV, "")
-    if setting.lower() == "off":
-        return None
-    if setting:
-        return PlanStore(setting)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return PlanStore(Path(base) / "bayescollab" / "plans")
+    folder = cache_folder(PLAN_CACHE_ENV, "plans")
+    return PlanStore(folder) if folder is not None else None
 
 
 class Model:

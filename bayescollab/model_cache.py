@@ -24,13 +24,13 @@ from __future__ import annotations
 import hashlib
 import os
 import pickle
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from bayescollab._cache_files import cache_folder, write_quietly
 from bayescollab._version import __version__
 
 if TYPE_CHECKING:
@@ -164,35 +164,19 @@ class ModelCache:
 
     def save(self, key: str, entry: CachedModel) -> None:
         """Write atomically (temporary file, then rename); any failure is silent."""
-        tmp: str | None = None
         try:
             payload = pickle.dumps(entry, protocol=pickle.HIGHEST_PROTOCOL)
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(MAGIC + key.encode() + b"\n" + hashlib.sha256(payload).digest() + payload)
-            os.replace(tmp, self.entry(key))
-            tmp = None
-        except (OSError, pickle.PicklingError, TypeError, AttributeError):
+        except (pickle.PicklingError, TypeError, AttributeError):
             return
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+        digest = hashlib.sha256(payload).digest()
+        write_quietly(self.entry(key), MAGIC + key.encode() + b"\n" + digest + payload)
 
 
 def default_model_cache() -> ModelCache | None:
     """``$BAYESCOLLAB_MODEL_CACHE`` (``off`` disables it), else ``$XDG_CACHE_HOME/bayescollab/models``
     or ``~/.cache/bayescollab/models``."""
-    setting = os.environ.get(MODEL_CACHE_ENV, "")
-    if setting.lower() == "off":
-        return None
-    if setting:
-        return ModelCache(setting)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return ModelCache(Path(base) / "bayescollab" / "models")
+    folder = cache_folder(MODEL_CACHE_ENV, "models")
+    return ModelCache(folder) if folder is not None else None
 
 
 # ------------------------------------------------------------------ shipped with the package

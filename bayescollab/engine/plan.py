@@ -26,9 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import random
-import tempfile
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +35,8 @@ from typing import Any
 
 import numpy as np
 import opt_einsum
+
+from bayescollab._cache_files import write_quietly
 
 __all__ = [
     "DRAW_OBJECTIVE",
@@ -310,22 +310,7 @@ class PlanStore:
             "multiply_adds": plan.multiply_adds,
             "largest": plan.largest_intermediate,
         }
-        tmp: str | None = None
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=self.folder, suffix=".tmp")
-            with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(record, fh)
-            os.replace(tmp, self.entry(expr, shapes, runs))
-            tmp = None
-        except OSError:
-            return
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
+        write_quietly(self.entry(expr, shapes, runs), json.dumps(record).encode("utf-8"))
 
 
 # -------------------------------------------------------------------------------- planner
