@@ -184,7 +184,7 @@ def section_full(model: bc.Model, args, grad_evals_per_draw: float | None) -> di
 
 
 def section_recovery(model: bc.Model, args) -> dict:
-    seeds = list(range(1, args.recovery_seeds + 1))
+    seeds = list(range(args.recovery_seed_start, args.recovery_seed_start + args.recovery_seeds))
     log(f"[recovery] seeds {seeds}, {args.chains} chains x {args.recovery_draws} draws")
 
     def progress(done: int, total: int) -> None:
@@ -193,6 +193,23 @@ def section_recovery(model: bc.Model, args) -> dict:
     every_item = list(load_instrument(theory=model.theory).item_ids)
     options = {"sweeps": args.sweeps} if args.sweeps and args.recovery_sampler == "augmented" else None
     items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
+    partial = Path(args.recovery_log) if args.recovery_log else None
+
+    def keep(run) -> None:  # one JSON line per finished replication: nothing lost if stopped
+        if partial is None:
+            return
+        row = {
+            "seed": run.seed,
+            "seconds": run.seconds,
+            "coverage": run.coverage,
+            "informed_coverage": run.informed_coverage,
+            "informed": int(run.table["informed"].sum()),
+            "problems": run.problems,
+            "table": run.table.reset_index().to_dict(orient="records"),
+        }
+        with partial.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(row, default=float) + "\n")
+
     study = recovery_study(
         model,
         seeds,
@@ -204,6 +221,7 @@ def section_recovery(model: bc.Model, args) -> dict:
         collaborations=args.collaborations,
         respondents=args.respondents,
         progress=progress,
+        on_run=keep,
         sampler_kwargs=options,
     )
     frame = study.to_frame()
@@ -320,6 +338,8 @@ def main() -> None:
     parser.add_argument("--recovery-draws", type=int, default=500)
     parser.add_argument("--recovery-items", choices=("reduced", "all"), default="reduced",
                         help="all: the whole instrument (calibration of the augmented sampler)")
+    parser.add_argument("--recovery-log", default="", help="append each finished replication (JSON lines)")
+    parser.add_argument("--recovery-seed-start", type=int, default=1, help="first recovery seed")
     parser.add_argument("--recovery-sampler", default="auto", choices=("auto", "exact", "augmented"))
     parser.add_argument("--cores", type=int, default=None, help="sampler cores (default min(chains, CPUs))")
     parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")

@@ -223,12 +223,21 @@ def recovery_study(
     threshold: float = 0.8,
     prob: float = 0.9,
     progress: Callable[[int, int], None] | None = None,
+    on_run: Callable[[RecoveryRun], None] | None = None,
     **run_options: Any,
 ) -> RecoveryStudy:
-    """:func:`recovery_run` for each seed; ``passed`` when every seed covers ``threshold``."""
+    """:func:`recovery_run` for each seed; ``passed`` when every seed covers ``threshold``.
+
+    ``on_run`` receives each replication as it finishes, so a long study (20 replications of the
+    whole instrument take about an hour) can write its results as it goes and lose nothing when
+    it is stopped.
+    """
     runs = []
     for k, seed in enumerate(seeds):
-        runs.append(recovery_run(model, seed, prob=prob, **run_options))
+        run = recovery_run(model, seed, prob=prob, **run_options)
+        runs.append(run)
+        if on_run is not None:
+            on_run(run)
         if progress is not None:
             progress(k + 1, len(seeds))
     return RecoveryStudy(runs=runs, prob=prob, threshold=threshold)
