@@ -191,7 +191,7 @@ def section_recovery(model: bc.Model, args) -> dict:
         log(f"[recovery] {done}/{total} seeds done")
 
     every_item = list(load_instrument(theory=model.theory).item_ids)
-    options = {"sweeps": args.sweeps} if args.sweeps and args.recovery_sampler == "augmented" else None
+    options = augmented_options(args) if args.recovery_sampler == "augmented" else None
     items = RECOVERY_ITEMS if args.recovery_items == "reduced" else every_item
     partial = Path(args.recovery_log) if args.recovery_log else None
 
@@ -236,6 +236,12 @@ def section_recovery(model: bc.Model, args) -> dict:
     return study.to_dict()
 
 
+def augmented_options(args) -> dict | None:
+    """The augmented sampler's options given on the command line (None: its defaults)."""
+    options = {k: v for k, v in (("sweeps", args.sweeps), ("collapse", args.collapse)) if v is not None}
+    return options or None
+
+
 def load() -> list[float]:
     """The 1, 5 and 15 minute load averages (timings under load are upper bounds)."""
     return [round(x, 2) for x in os.getloadavg()]
@@ -252,7 +258,7 @@ def _learn_run(model: bc.Model, survey, args, sampler: str, draws: int, tune: in
     before = load()
     cpu0 = cpu_seconds()
     start = time.perf_counter()
-    options = {"sweeps": args.sweeps} if sampler == "augmented" and args.sweeps else None
+    options = augmented_options(args) if sampler == "augmented" else None
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", UserWarning)
         result = learn(model, survey, draws=draws, tune=tune, chains=args.chains, seed=args.seed,
@@ -273,6 +279,8 @@ def _learn_run(model: bc.Model, survey, args, sampler: str, draws: int, tune: in
         "cpu_s": cpu,
         "sampling_s": result.seconds,
         "sweeps": result.idata.attrs.get("learn_sweeps"),
+        "collapse": result.idata.attrs.get("learn_collapse"),
+        "collapsed_blocks": result.idata.attrs.get("learn_collapsed_blocks"),
         "divergence_share": result.divergences / n_draws,
         "load_before": before,
         "load_after": load(),
@@ -345,6 +353,8 @@ def main() -> None:
     parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")
     parser.add_argument("--scaling-draws", type=int, default=1000, help="draws (= tune) for the other sizes")
     parser.add_argument("--sweeps", type=int, default=None, help="Gibbs sweeps per draw")
+    parser.add_argument("--collapse", type=int, default=None,
+                        help="largest joint state count of a collapsed block (augmented; 0 = none)")
     parser.add_argument("--quiet", action="store_true", help="no sampler progress bars")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS}")
     args = parser.parse_args()

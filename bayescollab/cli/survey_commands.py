@@ -281,7 +281,8 @@ def learn(
         typer.Option(
             "--sampler-option",
             help="KEY=VALUE for the sampler, repeatable: target_accept, max_treedepth, step_scale, "
-            "early_max_treedepth; sweeps, collapse=0|1 (augmented).",
+            "early_max_treedepth; sweeps, collapse=N (augmented: largest joint state count of a "
+            "collapsed block, 0 = none).",
         ),
     ] = None,
 ) -> None:
@@ -331,7 +332,8 @@ def learn(
     attrs = result.idata.attrs
     run = {"sampler": attrs["learn_sampler"], "sampler_reason": attrs["learn_sampler_reason"]}
     if "learn_sweeps" in attrs:  # augmented: Gibbs sweeps per draw and the nodes summed out of θ's step
-        run.update(sweeps=int(attrs["learn_sweeps"]), collapsed_nodes=attrs["learn_collapsed_nodes"])
+        run.update(sweeps=int(attrs["learn_sweeps"]), collapsed_nodes=attrs["learn_collapsed_nodes"],
+                   collapsed_blocks=attrs.get("learn_collapsed_blocks", ""))  # fmt: skip
     report = {"survey": str(survey), "out": str(out), **run, **result.to_dict()}
     report = _write_learn_run(result, out, report)
     for w in caught:

@@ -134,6 +134,54 @@ def full_conditional(
     return logit - np.log(np.exp(logit).sum(axis=1, keepdims=True))
 
 
+def block_states(layout: LatentLayout, block: tuple[int, ...]) -> np.ndarray:
+    """Every joint state of a block, C order: (joint states, block size)."""
+    grids = np.indices([layout.cards[j] for j in block]).reshape(len(block), -1)
+    return grids.T.astype(np.int64)
+
+
+def block_conditional(
+    block: tuple[int, ...],
+    states: np.ndarray,
+    tables: list[np.ndarray],
+    rows: Mapping[int, np.ndarray],
+    layout: LatentLayout,
+) -> np.ndarray:
+    """Normalised log P(x[:, block] = joint state | every other column, answers): (collaborations, J).
+
+    The joint states are :func:`block_states`'s rows. Only the factors that hold a block column
+    change with its state (the block's own CPTs and its children's), so only those are summed.
+    """
+    configs = block_states(layout, block)
+    touched = sorted(set(block) | {k for j in block for k, _ in layout.children[j]})
+    work = states.copy()
+    logit = np.zeros((states.shape[0], len(configs)))
+    for s, config in enumerate(configs):
+        work[:, block] = config
+        for k in touched:
+            logit[:, s] += tables[k][(work[:, k], *(work[:, p] for p in layout.parents[k]))]
+        for j, value in zip(block, config, strict=True):
+            if j in rows:
+                logit[:, s] += rows[j][:, value]
+    logit = logit - logit.max(axis=1, keepdims=True)
+    return logit - np.log(np.exp(logit).sum(axis=1, keepdims=True))
+
+
+def draw_block(
+    block: tuple[int, ...],
+    states: np.ndarray,
+    tables: list[np.ndarray],
+    rows: Mapping[int, np.ndarray],
+    layout: LatentLayout,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """One exact joint draw of a block's columns from their conditional, every collaboration (in place)."""
+    logp = block_conditional(block, states, tables, rows, layout)
+    choice = np.argmax(logp - np.log(-np.log(rng.uniform(size=logp.shape))), axis=1)
+    states[:, list(block)] = block_states(layout, block)[choice]
+    return states
+
+
 def gibbs_sweep(
     states: np.ndarray,
     tables: list[np.ndarray],

@@ -19,13 +19,13 @@ from bayescollab.survey.augment import (
     LatentLayout,
     answer_graph,
     answer_log_rows,
-    full_conditional,
+    draw_block,
     gibbs_sweep,
     latent_layout,
     layout_family,
     log_cpts,
 )
-from bayescollab.survey.complete_data import GatheredFamily, collapsible_columns
+from bayescollab.survey.complete_data import DEFAULT_MAX_JOINT, GatheredFamily, collapsible_blocks
 from bayescollab.survey.instrument import Instrument
 from bayescollab.survey.measurement import MeasurementPriors
 
@@ -92,12 +92,11 @@ class LatentStateGibbs(BlockedStep):
         rows = answer_log_rows(ctx["counts"], ctx["instrument"], lam, ctx["layout"])
         before = point["states"]
         states = before.copy()
-        # the collapsed columns first: NUTS moved θ with them summed out, so they are drawn from
-        # their conditional given θ and the other columns before anything else moves (each is
-        # alone among its moral-graph neighbours, so these draws are exact and independent)
-        for j in ctx["collapsed"]:
-            logp = full_conditional(j, states, tables, rows, ctx["layout"])
-            states[:, j] = np.argmax(logp - np.log(-np.log(self.rng.uniform(size=logp.shape))), axis=1)
+        # the collapsed blocks first: NUTS moved θ with them summed out, so they are drawn from
+        # their conditional given θ and the other columns before anything else moves (no factor
+        # holds two blocks, so one exact joint draw per block is an exact draw of them all)
+        for block in ctx["collapsed"]:
+            draw_block(block, states, tables, rows, ctx["layout"], self.rng)
         for _ in range(self.sweeps):
             gibbs_sweep(states, tables, rows, ctx["layout"], self.rng)
         new = dict(point)
@@ -116,14 +115,15 @@ def build_augmented_model(
     *,
     instrument: Instrument,
     measurement: MeasurementPriors,
-    collapse: bool = True,
+    collapse: int = DEFAULT_MAX_JOINT,
 ) -> tuple[Any, dict[str, Any]]:
     """The augmented ``pymc.Model`` and the context its Gibbs step needs (layout, counts, ...).
 
     ``collabs`` and ``counts`` are :func:`bayescollab.survey.learn.answer_counts` of the survey.
-    With ``collapse``, the network potential sums out the columns of
-    :func:`~bayescollab.survey.complete_data.collapsible_columns` (a partially collapsed Gibbs
-    sampler: θ's links to those nodes stop seeing their sampled states).
+    ``collapse`` is the largest joint state count of a collapsed block (0: none): the network
+    potential sums out the blocks of :func:`~bayescollab.survey.complete_data.collapsible_blocks`
+    (a partially collapsed Gibbs sampler: θ's links to those nodes stop seeing their sampled
+    states).
     """
     import pymc as pm
     import pytensor.tensor as pt
@@ -162,7 +162,7 @@ def build_augmented_model(
         states = pm.DiscreteUniform(
             "states", lower=0, upper=np.array(layout.cards) - 1, dims=("collaboration", "latent_node")
         )
-        collapsed = collapsible_columns(layout) if collapse else ()
+        collapsed = collapsible_blocks(layout, int(collapse))
         gathered = GatheredFamily(family, layout, collapsed)
         pm.Potential("network", gathered.log_prob(states, theta))
         pm.Potential("answers", answer_graph(layout, states, counts, instrument, lam))
@@ -208,15 +208,23 @@ def sample_augmented(
     from bayescollab.survey.measurement import load_measurement_priors
 
     gibbs_kwargs = dict(gibbs_kwargs)
-    if gibbs_kwargs.get("collapse", True) not in (0, 1):  # True / False / 0 / 1
-        raise ValueError(f"collapse is {gibbs_kwargs['collapse']!r}; expected true or false (1 or 0)")
+    collapse = gibbs_kwargs.pop("collapse", DEFAULT_MAX_JOINT)
+    if collapse is True:  # the earlier on/off switch: on = the default blocks
+        collapse = DEFAULT_MAX_JOINT
+    if isinstance(collapse, float) and collapse.is_integer():
+        collapse = int(collapse)
+    if not isinstance(collapse, int) or collapse < 0:
+        raise ValueError(
+            f"collapse is {collapse!r}; expected a non-negative integer (the largest joint state count "
+            f"of a collapsed block, default {DEFAULT_MAX_JOINT}; 0 = none, 1 = single nodes)"
+        )
     pm_model, context = build_augmented_model(
         model,
         collabs,
         counts,
         instrument=instrument,
         measurement=load_measurement_priors(),
-        collapse=bool(gibbs_kwargs.pop("collapse", True)),
+        collapse=int(collapse),
     )
     seeds, chains = run["seeds"], run["chains"]
     layout = context["layout"]
@@ -253,5 +261,9 @@ def sample_augmented(
         )
     idata.extend(prior)
     idata.attrs["learn_sweeps"] = gibbs.sweeps
-    idata.attrs["learn_collapsed_nodes"] = ",".join(layout.nodes[j] for j in context["collapsed"])
+    blocks = context["collapsed"]
+    idata.attrs["learn_collapse"] = int(collapse)
+    columns = sorted(j for b in blocks for j in b)
+    idata.attrs["learn_collapsed_nodes"] = ",".join(layout.nodes[j] for j in columns)
+    idata.attrs["learn_collapsed_blocks"] = ";".join("+".join(layout.nodes[j] for j in b) for b in blocks)
     return idata

@@ -19,7 +19,7 @@ from scipy.special import ndtri
 
 from bayescollab.elicit.cpt import SMOOTH_ABS, moderation_gain, pytensor_ops, threshold_scale
 from bayescollab.elicit.family import CPTFamily
-from bayescollab.survey.augment import LatentLayout
+from bayescollab.survey.augment import LatentLayout, block_states
 
 #: stands for ±infinity among the thresholds (Φ of it is 0 or 1 with a zero gradient)
 _FAR = 1e3
@@ -37,8 +37,8 @@ class _GroupTerms:
     """The CPT entries one group contributes, as terms gathered from its design rows.
 
     A term is one node's CPT entry per collaboration: the row of its parents' current states,
-    optionally with one parent's state replaced by a fixed value (the collapsed node's
-    candidate states) or with the node's own state replaced (the collapsed node itself).
+    optionally with some parents' states replaced by fixed values (a collapsed block's joint
+    state) and the node's own state replaced (when the node is in the block).
     """
 
     n_states: int
@@ -47,12 +47,12 @@ class _GroupTerms:
     starts: np.ndarray  # (T,) its first design row
     parent_columns: np.ndarray  # (T, max parents) layout columns of its parents (0-padded)
     strides: np.ndarray  # (T, max parents) C-order strides over its parents' states (0 = padding)
-    swap_column: np.ndarray  # (T,) the parent whose state is replaced (0 when none)
-    swap_stride: np.ndarray  # (T,) its stride (0 when none)
-    swap_value: np.ndarray  # (T,) the state put in its place
+    swap_column: np.ndarray  # (T, max swaps) the parents whose states are replaced (0-padded)
+    swap_stride: np.ndarray  # (T, max swaps) their strides (0 = padding)
+    swap_value: np.ndarray  # (T, max swaps) the states put in their place
     own_mask: np.ndarray  # (T,) 1 where the node's own state is replaced by own_value
     own_value: np.ndarray  # (T,)
-    segment: np.ndarray  # (T,) collapsed (node, state) segment the term belongs to, -1 = direct
+    segment: np.ndarray  # (T,) collapsed (block, joint state) segment of the term, -1 = direct
 
 
 def _strides(cards: tuple[int, ...]) -> np.ndarray:
@@ -60,91 +60,128 @@ def _strides(cards: tuple[int, ...]) -> np.ndarray:
 
 
 def _group_terms(n_states: int, arrays: dict, terms: list[tuple]) -> _GroupTerms:
-    """Stack (column, start, parents, cards, swap position or -1, swap value, own value or -1, segment)."""
+    """Stack (column, start, parents, cards, ((swap position, value), ...), own value or -1, segment)."""
     width = max(1, max(len(t[2]) for t in terms))
+    n_swaps = max(1, max(len(t[4]) for t in terms))
     n = len(terms)
     parent_columns = np.zeros((n, width), dtype=np.int64)
     strides = np.zeros_like(parent_columns)
-    swap = np.zeros((3, n), dtype=np.int64)  # column, stride, value
+    swap = np.zeros((3, n, n_swaps), dtype=np.int64)  # column, stride, value
     own = np.zeros((2, n), dtype=np.int64)  # mask, value
-    for i, (_, _, parents, cards, pos, value, own_value, _) in enumerate(terms):
+    for i, (_, _, parents, cards, swaps, own_value, _) in enumerate(terms):
         st = _strides(cards)
         parent_columns[i, : len(parents)] = parents
         strides[i, : len(parents)] = st
-        if pos >= 0:
-            swap[:, i] = parents[pos], st[pos], value
+        for q, (pos, value) in enumerate(swaps):
+            swap[:, i, q] = parents[pos], st[pos], value
         if own_value >= 0:
             own[:, i] = 1, own_value
-    columns, starts, segment = (np.array([t[k] for t in terms], dtype=np.int64) for k in (0, 1, 7))
+    columns, starts, segment = (np.array([t[k] for t in terms], dtype=np.int64) for k in (0, 1, 6))
     return _GroupTerms(n_states, arrays, columns, starts, parent_columns, strides, *swap, *own, segment)
 
 
-def collapsible_columns(layout: LatentLayout) -> tuple[int, ...]:
-    """Unmeasured latent columns that can be summed out of θ's likelihood one at a time.
+#: the largest joint state count of one collapsed block by default: blocks of up to 12 joint
+#: states bring the slow-mixing unmeasured roots (form reputation, leadership stability, ...)
+#: into the collapsed set at a few hundred gathered terms (measured in docs/performance.md)
+DEFAULT_MAX_JOINT = 12
 
-    No two of them are neighbours in the moral graph (parent, child or co-parent), so given every
-    other column they are independent and each sums out alone: log Σ_s P(x=s | parents)
-    Π_children P(child | x=s, ...). Greedy, most-linked first (the links of a collapsed node no
-    longer see its sampled state, which is what mixes slowly).
-    """
-    n = len(layout.nodes)
-    near: list[set[int]] = [set() for _ in range(n)]
+
+def moral_neighbours(layout: LatentLayout) -> list[set[int]]:
+    """Each column's parents, children and co-parents: the columns it shares a CPT factor with."""
+    near: list[set[int]] = [set() for _ in layout.nodes]
     for j, parents in enumerate(layout.parents):
         for p in parents:
             near[j].add(p)
             near[p].add(j)
             near[p].update(q for q in parents if q != p)
+    return near
+
+
+#: collapsed blocks: each a sorted tuple of layout columns
+Blocks = tuple[tuple[int, ...], ...]
+
+
+def collapsible_blocks(layout: LatentLayout, max_joint: int = DEFAULT_MAX_JOINT) -> Blocks:
+    """Blocks of unmeasured latent columns that can be summed out of θ's likelihood block by block.
+
+    No CPT factor holds columns of two blocks (no moral-graph edge between blocks), so given every
+    other column the blocks are independent and each sums out over its own joint states:
+    log Σ_states Π_{factors touching the block}. Chosen greedily in two passes. First single
+    columns, most-linked first, none next to another (``max_joint=1`` stops here: an independent
+    set). Then the remaining unmeasured columns, roots first (their links mixed worst when left
+    sampled), each joining, and if needed merging, the blocks it touches while the merged block has
+    at most ``max_joint`` joint states. ``max_joint=0`` collapses nothing.
+    """
+    if isinstance(max_joint, bool) or not isinstance(max_joint, int) or max_joint < 0:
+        raise ValueError(f"max_joint is {max_joint!r}; expected a non-negative integer")
+    if max_joint == 0:
+        return ()
+    near = moral_neighbours(layout)
     measured = {layout.column[m] for m in layout.measured}
-    order = sorted(
-        (j for j in range(n) if j not in measured),
-        key=lambda j: (-(len(layout.parents[j]) + len(layout.children[j])), j),
-    )
-    chosen: list[int] = []
+    links = {j: len(layout.parents[j]) + len(layout.children[j]) for j in range(len(layout.nodes))}
+    order = sorted((j for j in links if j not in measured), key=lambda j: (-links[j], j))
+    blocks: list[tuple[int, ...]] = []
     for j in order:
-        if not near[j] & set(chosen):
-            chosen.append(j)
-    return tuple(sorted(chosen))
+        if not any(near[j] & set(b) for b in blocks):
+            blocks.append((j,))
+    if max_joint > 1:
+        for j in sorted(order, key=lambda j: (bool(layout.parents[j]), -links[j], j)):
+            if any(j in b for b in blocks):
+                continue
+            touching = [b for b in blocks if near[j] & set(b)]
+            merged = tuple(sorted((j, *(k for b in touching for k in b))))
+            if int(np.prod([layout.cards[k] for k in merged])) <= max_joint:
+                blocks = [b for b in blocks if b not in touching] + [merged]
+    return tuple(sorted(blocks))
+
+
+def collapsible_columns(layout: LatentLayout, max_joint: int = DEFAULT_MAX_JOINT) -> tuple[int, ...]:
+    """Every column of :func:`collapsible_blocks`, sorted."""
+    return tuple(sorted(j for b in collapsible_blocks(layout, max_joint) for j in b))
 
 
 class GatheredFamily:
     """log P(states | θ) over the layout's non-root nodes, from the design rows the states pick.
 
-    With ``collapsed`` columns (see :func:`collapsible_columns`) their states are summed out
+    With ``collapsed`` blocks (see :func:`collapsible_blocks`) their states are summed out
     instead: the value is log P(every other column | θ), and the states given for the collapsed
-    columns are ignored.
+    columns are ignored. Each block contributes one term per (node it touches, joint state).
     """
 
-    def __init__(self, family: CPTFamily, layout: LatentLayout, collapsed: tuple[int, ...] = ()):
+    def __init__(self, family: CPTFamily, layout: LatentLayout, collapsed: Blocks = ()):
         self.spec = family.spec
         col = layout.column
-        hidden = set(collapsed)
-        touched = hidden | {k for j in collapsed for k, _ in layout.children[j]}
-        offsets = np.cumsum([0, *(layout.cards[j] for j in collapsed)])
-        #: (collapsed node, state) segments: index into the flat segment axis, padded with -1
-        width = max((layout.cards[j] for j in collapsed), default=1)
+        hidden = {j for b in collapsed for j in b}
+        configs = [block_states(layout, b) for b in collapsed]
+        #: per block, the nodes whose CPT entry changes with its joint state (members, their children)
+        touched = [sorted(set(b) | {k for j in b for k, _ in layout.children[j]}) for b in collapsed]
+        owner = {k: q for q, ks in enumerate(touched) for k in ks}
+        offsets = np.cumsum([0, *(len(c) for c in configs)])
+        #: (block, joint state) segments: index into the flat segment axis, padded with -1
+        width = max((len(c) for c in configs), default=1)
         self.segments = np.full((len(collapsed), width), -1, dtype=np.int64)
         self.segment_constant = np.zeros(int(offsets[-1]))
-        for q, j in enumerate(collapsed):
-            self.segments[q, : layout.cards[j]] = offsets[q] + np.arange(layout.cards[j])
-            if not layout.parents[j]:  # a collapsed root: its uniform prior enters each state
-                self.segment_constant[offsets[q] : offsets[q + 1]] = -np.log(layout.cards[j])
+        for q, b in enumerate(collapsed):
+            self.segments[q, : len(configs[q])] = offsets[q] + np.arange(len(configs[q]))
+            # collapsed roots: their uniform prior enters every joint state
+            root_prior = sum(-np.log(layout.cards[j]) for j in b if not layout.parents[j])
+            self.segment_constant[offsets[q] : offsets[q + 1]] = root_prior
         self.groups: list[_GroupTerms] = []
         for g in family.groups:
             members = {col[n]: (start, cards) for n, (start, _stop, cards) in g.slices.items() if n in col}
             terms = []
             for k, (start, cards) in members.items():
-                base = (k, start, layout.parents[k], cards)
-                if k not in touched:
-                    terms.append((*base, -1, 0, -1, -1))
-            for q, j in enumerate(collapsed):
-                for s in range(layout.cards[j]):
-                    seg = int(offsets[q] + s)
-                    if j in members:  # the node's own entry at x = s
-                        terms.append((j, *members[j][:1], layout.parents[j], members[j][1], -1, 0, s, seg))
-                    for k, pos in layout.children[j]:  # each child's entry with the parent at s
-                        if k in members:
-                            start, cards = members[k]
-                            terms.append((k, start, layout.parents[k], cards, pos, s, -1, seg))
+                if k not in owner:
+                    terms.append((k, start, layout.parents[k], cards, (), -1, -1))
+                    continue
+                q = owner[k]
+                block = collapsed[q]
+                where = {j: i for i, j in enumerate(block)}
+                for s, config in enumerate(configs[q]):
+                    parents = enumerate(layout.parents[k])
+                    swaps = tuple((pos, int(config[where[p]])) for pos, p in parents if p in where)
+                    own = int(config[where[k]]) if k in where else -1
+                    terms.append((k, start, layout.parents[k], cards, swaps, own, int(offsets[q] + s)))
             if not terms:
                 continue
             keys = ("mod_w", "mod_s", "mod_v", "mod_u", "mod_a", "noise_index", "baseline")
@@ -165,7 +202,7 @@ class GatheredFamily:
         segments = pt.zeros((n_collab, len(self.segment_constant))) + self.segment_constant
         for g in self.groups:
             picked = states[:, g.parent_columns] * g.strides
-            swapped = g.swap_stride * (g.swap_value - states[:, g.swap_column])
+            swapped = (g.swap_stride * (g.swap_value - states[:, g.swap_column])).sum(axis=-1)
             r = (picked.sum(axis=-1) + g.starts + swapped).ravel()  # (C * T,)
             x = (states[:, g.columns] * (1 - g.own_mask) + g.own_value * g.own_mask).ravel()
             lp = self._entries(g, r, x, theta).reshape((n_collab, len(g.columns)))

@@ -9,7 +9,10 @@ import pytest
 
 from bayescollab.survey.augment import (
     LatentLayout,
+    block_conditional,
+    block_states,
     complete_log_likelihood,
+    draw_block,
     full_conditional,
     gibbs_sweep,
 )
@@ -80,4 +83,45 @@ def test_gibbs_draws_follow_the_enumerated_posterior() -> None:
     freq = np.bincount(flat, minlength=len(configs)) / n
     expected = p[np.argsort(np.ravel_multi_index(configs.T, CARDS))]
     # each cell within 4.5 binomial sd of its exact probability
+    assert np.all(np.abs(freq - expected) <= 4.5 * np.sqrt(expected * (1 - expected) / n) + 1e-3)
+
+
+@pytest.mark.parametrize("block", [(1,), (0, 1), (1, 2), (0, 1, 2)])
+def test_block_conditionals_equal_enumeration(block: tuple[int, ...]) -> None:
+    """The joint conditional of a block (what a collapsed block is redrawn from) is the
+    enumerated posterior of its columns given the others; a single column gives full_conditional."""
+    rng = np.random.default_rng(len(block) * 10 + block[0])
+    layout = tiny_layout()
+    tables = random_tables(rng)
+    rows = {0: rng.normal(size=(3, 2)), 3: rng.normal(size=(3, 2)) * 3}
+    states = np.stack([rng.integers(0, k, size=3) for k in CARDS], axis=1)
+    joint_states = block_states(layout, block)
+    assert len(joint_states) == np.prod([CARDS[j] for j in block])
+    got = np.exp(block_conditional(block, states, tables, rows, layout))
+    others = [i for i in range(len(CARDS)) if i not in block]
+    for c in range(3):
+        configs, p = joint(tables, rows, layout, c)
+        match = (configs[:, others] == states[c, others]).all(axis=1)
+        in_block = configs[:, list(block)]
+        expected = np.array([p[match & (in_block == v).all(axis=1)].sum() for v in joint_states])
+        np.testing.assert_allclose(got[c], expected / expected.sum(), atol=1e-12)
+    if len(block) == 1:
+        np.testing.assert_allclose(got, np.exp(full_conditional(block[0], states, tables, rows, layout)))
+
+
+def test_block_draws_follow_the_block_conditional() -> None:
+    rng = np.random.default_rng(9)
+    layout = tiny_layout()
+    tables = random_tables(rng)
+    n = 6000
+    block = (0, 2)
+    states = np.zeros((n, len(CARDS)), dtype=np.int64)
+    states[:, 1], states[:, 3] = 2, 1  # the other columns fixed: every row has the same conditional
+    rows = {0: np.repeat([[0.3, -0.4]], n, axis=0), 3: np.repeat([[1.0, -1.0]], n, axis=0)}
+    first = {j: r[:1] for j, r in rows.items()}
+    expected = np.exp(block_conditional(block, states[:1], tables, first, layout))[0]
+    draw_block(block, states, tables, rows, layout, rng)
+    assert (states[:, 1] == 2).all() and (states[:, 3] == 1).all()  # only the block moves
+    index = np.ravel_multi_index(states[:, list(block)].T, [CARDS[j] for j in block])
+    freq = np.bincount(index, minlength=len(expected)) / n
     assert np.all(np.abs(freq - expected) <= 4.5 * np.sqrt(expected * (1 - expected) / n) + 1e-3)

@@ -46,25 +46,30 @@ def test_gathered_rows_equal_the_full_tables(model: bc.Model) -> None:
         assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10, abs=1e-8)
 
 
-def test_collapsed_columns_sum_out_exactly(model: bc.Model) -> None:
-    """With an independent set of unmeasured columns collapsed, the gathered log-likelihood equals
-    log Σ over every joint state of those columns of the complete-data likelihood (enumerated)."""
+@pytest.mark.parametrize("max_joint", [1, 4])
+def test_collapsed_blocks_sum_out_exactly(model: bc.Model, max_joint: int) -> None:
+    """With blocks of unmeasured columns collapsed (single nodes, then blocks of up to 4 joint
+    states), the gathered log-likelihood equals log Σ over every joint state of all collapsed
+    columns of the complete-data likelihood (enumerated)."""
     import pytensor
     import pytensor.tensor as pt
 
-    from bayescollab.survey.complete_data import collapsible_columns
+    from bayescollab.survey.complete_data import collapsible_blocks, moral_neighbours
 
     layout = latent_layout(model.theory, ["trust", "mandated"])
     family = layout_family(model.theory, model.theta_spec, layout)
-    hidden = collapsible_columns(layout)
+    blocks = collapsible_blocks(layout, max_joint)
+    hidden = [j for b in blocks for j in b]
     measured = {layout.column[n] for n in layout.measured}
-    assert hidden and not measured & set(hidden)
-    for j in hidden:  # no two collapsed columns are parent/child or co-parents
-        assert not set(layout.parents[j]) & set(hidden)
-        for k, _ in layout.children[j]:
-            assert set(layout.parents[k]) & set(hidden) == {j}
+    assert blocks and not measured & set(hidden)
+    assert max(len(b) for b in blocks) == (1 if max_joint == 1 else 2)
+    near = moral_neighbours(layout)
+    for b in blocks:  # no CPT factor holds columns of two blocks
+        assert len(b) == 1 or np.prod([layout.cards[j] for j in b]) <= max_joint  # singles always fit
+        others = set(hidden) - set(b)
+        assert not any(near[j] & others for j in b)
     states_v, theta_v = pt.matrix("states", dtype="int64"), pt.vector("theta")
-    graph = GatheredFamily(family, layout, hidden).log_prob(states_v, theta_v)
+    graph = GatheredFamily(family, layout, blocks).log_prob(states_v, theta_v)
     fn = pytensor.function([states_v, theta_v], graph, mode="FAST_COMPILE")
     rng = np.random.default_rng(1)
     configs = np.array(list(product(*(range(layout.cards[j]) for j in hidden))))
@@ -74,10 +79,22 @@ def test_collapsed_columns_sum_out_exactly(model: bc.Model) -> None:
         expected = 0.0
         for c in range(len(states)):
             filled = np.repeat(states[c : c + 1], len(configs), axis=0)
-            filled[:, list(hidden)] = configs
+            filled[:, hidden] = configs
             each = np.array([complete_log_likelihood(row[None], tables, {}, layout) for row in filled])
             expected += float(np.logaddexp.reduce(each))
         assert float(fn(states, theta)) == pytest.approx(expected, rel=1e-10)
+
+
+def test_collapse_settings_are_checked() -> None:
+    from bayescollab.survey.augment import LatentLayout
+    from bayescollab.survey.complete_data import collapsible_blocks
+
+    layout = LatentLayout(("a", "b"), (2, 2), ((), (0,)), (((1, 0),), ()), ("b",))
+    assert collapsible_blocks(layout, 0) == ()
+    assert collapsible_blocks(layout, 1) == ((0,),)
+    for bad in (-1, True, 2.5, "4"):
+        with pytest.raises(ValueError, match=f"max_joint is {bad!r}; expected a non-negative integer"):
+            collapsible_blocks(layout, bad)
 
 
 def test_augmented_potentials_equal_the_numpy_complete_likelihood(model: bc.Model, small_survey) -> None:
