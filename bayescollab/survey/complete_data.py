@@ -52,7 +52,7 @@ class _GroupTerms:
     swap_value: np.ndarray  # (T, max swaps) the states put in their place
     own_mask: np.ndarray  # (T,) 1 where the node's own state is replaced by own_value
     own_value: np.ndarray  # (T,)
-    segment: np.ndarray  # (T,) collapsed (block, joint state) segment of the term, -1 = direct
+    segments: tuple[tuple[int, ...], ...]  # (block, joint state) segments a term enters; () = direct
 
 
 def _strides(cards: tuple[int, ...]) -> np.ndarray:
@@ -60,7 +60,7 @@ def _strides(cards: tuple[int, ...]) -> np.ndarray:
 
 
 def _group_terms(n_states: int, arrays: dict, terms: list[tuple]) -> _GroupTerms:
-    """Stack (column, start, parents, cards, ((swap position, value), ...), own value or -1, segment)."""
+    """Stack (column, start, parents, cards, ((swap position, value), ...), own value or -1, segments)."""
     width = max(1, max(len(t[2]) for t in terms))
     n_swaps = max(1, max(len(t[4]) for t in terms))
     n = len(terms)
@@ -76,8 +76,9 @@ def _group_terms(n_states: int, arrays: dict, terms: list[tuple]) -> _GroupTerms
             swap[:, i, q] = parents[pos], st[pos], value
         if own_value >= 0:
             own[:, i] = 1, own_value
-    columns, starts, segment = (np.array([t[k] for t in terms], dtype=np.int64) for k in (0, 1, 6))
-    return _GroupTerms(n_states, arrays, columns, starts, parent_columns, strides, *swap, *own, segment)
+    columns, starts = (np.array([t[k] for t in terms], dtype=np.int64) for k in (0, 1))
+    segments = tuple(tuple(t[6]) for t in terms)
+    return _GroupTerms(n_states, arrays, columns, starts, parent_columns, strides, *swap, *own, segments)
 
 
 #: the largest joint state count of one collapsed block by default: blocks of up to 12 joint
@@ -172,16 +173,21 @@ class GatheredFamily:
             terms = []
             for k, (start, cards) in members.items():
                 if k not in owner:
-                    terms.append((k, start, layout.parents[k], cards, (), -1, -1))
+                    terms.append((k, start, layout.parents[k], cards, (), -1, ()))
                     continue
                 q = owner[k]
-                block = collapsed[q]
-                where = {j: i for i, j in enumerate(block)}
+                where = {j: i for i, j in enumerate(collapsed[q])}
+                # one term per distinct entry: a node's entry depends on the block's joint state only
+                # through the block columns among itself and its parents, so the joint states that
+                # agree there share the term (it enters each of their segments)
+                distinct: dict[tuple, list[int]] = {}
                 for s, config in enumerate(configs[q]):
                     parents = enumerate(layout.parents[k])
                     swaps = tuple((pos, int(config[where[p]])) for pos, p in parents if p in where)
                     own = int(config[where[k]]) if k in where else -1
-                    terms.append((k, start, layout.parents[k], cards, swaps, own, int(offsets[q] + s)))
+                    distinct.setdefault((swaps, own), []).append(int(offsets[q] + s))
+                for (swaps, own), segs in distinct.items():
+                    terms.append((k, start, layout.parents[k], cards, swaps, own, tuple(segs)))
             if not terms:
                 continue
             keys = ("mod_w", "mod_s", "mod_v", "mod_u", "mod_a", "noise_index", "baseline")
@@ -206,13 +212,14 @@ class GatheredFamily:
             r = (picked.sum(axis=-1) + g.starts + swapped).ravel()  # (C * T,)
             x = (states[:, g.columns] * (1 - g.own_mask) + g.own_value * g.own_mask).ravel()
             lp = self._entries(g, r, x, theta).reshape((n_collab, len(g.columns)))
-            direct = g.segment < 0
+            direct = np.array([not segs for segs in g.segments])
             if direct.any():
                 total = total + lp[:, np.flatnonzero(direct)].sum()
             if (~direct).any():
-                onehot = np.zeros((len(g.columns), len(self.segment_constant)))
-                onehot[np.flatnonzero(~direct), g.segment[~direct]] = 1.0
-                segments = segments + pt.dot(lp, onehot)
+                member = np.zeros((len(g.columns), len(self.segment_constant)))  # term -> segments
+                for i, segs in enumerate(g.segments):
+                    member[i, list(segs)] = 1.0
+                segments = segments + pt.dot(lp, member)
         if len(self.segments):
             padded = pt.concatenate([segments, pt.full((n_collab, 1), -1e30)], axis=1)[:, self.segments]
             peak = padded.max(axis=-1, keepdims=True)
