@@ -143,6 +143,8 @@ def test_auto_takes_exact_when_cheap_and_augmented_when_not(model: bc.Model, sma
 
 
 def test_unknown_sampler_kwargs_are_refused(model: bc.Model, small_survey) -> None:
+    with pytest.raises(ValueError, match=r"collapse is -2; expected a non-negative integer"):
+        learn(model, small_survey, sampler="augmented", sampler_kwargs={"collapse": -2})
     with pytest.raises(ValueError, match=r"unknown keys \['target_acept'\]"):
         learn(model, small_survey, sampler="augmented", sampler_kwargs={"target_acept": 0.9})
     with pytest.raises(ValueError, match=r"unknown keys \['sweeps'\] for the exact sampler"):
@@ -158,6 +160,8 @@ def test_augmented_run_gives_everything_exact_gives(model: bc.Model, small_surve
     assert idata.attrs["learn_sampler"] == "augmented"
     assert idata.attrs["learn_sweeps"] == 2
     assert idata.attrs["learn_collapsed_nodes"] == "collaboration_form"  # mandated's unmeasured parent
+    assert idata.attrs["learn_collapse"] == 12  # the default joint-state limit of a block
+    assert idata.attrs["learn_collapsed_blocks"] == "collaboration_form"
     assert {"posterior", "sample_stats", "prior", "observed_data"} <= set(idata.groups())
     assert {"prior_predictive", "posterior_predictive"} <= set(idata.groups())
     assert idata.posterior["theta"].shape == (2, 40, len(model.theta_spec))
