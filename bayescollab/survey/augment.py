@@ -116,6 +116,17 @@ def _child_term(
     return log_table[tuple(index)]
 
 
+def _log_normalised(logit: np.ndarray) -> np.ndarray:
+    """Each row of unnormalised log-probabilities minus its log-sum-exp (stable)."""
+    logit = logit - logit.max(axis=1, keepdims=True)
+    return logit - np.log(np.exp(logit).sum(axis=1, keepdims=True))
+
+
+def _gumbel_choice(logp: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """One draw per row of a (rows, options) log-probability array (Gumbel-max)."""
+    return np.argmax(logp - np.log(-np.log(rng.uniform(size=logp.shape))), axis=1)
+
+
 def full_conditional(
     j: int,
     states: np.ndarray,
@@ -130,8 +141,7 @@ def full_conditional(
     logit = logit.T
     if j in rows:
         logit = logit + rows[j]
-    logit = logit - logit.max(axis=1, keepdims=True)
-    return logit - np.log(np.exp(logit).sum(axis=1, keepdims=True))
+    return _log_normalised(logit)
 
 
 def block_states(layout: LatentLayout, block: tuple[int, ...]) -> np.ndarray:
@@ -163,8 +173,7 @@ def block_conditional(
         for j, value in zip(block, config, strict=True):
             if j in rows:
                 logit[:, s] += rows[j][:, value]
-    logit = logit - logit.max(axis=1, keepdims=True)
-    return logit - np.log(np.exp(logit).sum(axis=1, keepdims=True))
+    return _log_normalised(logit)
 
 
 def draw_block(
@@ -176,8 +185,7 @@ def draw_block(
     rng: np.random.Generator,
 ) -> np.ndarray:
     """One exact joint draw of a block's columns from their conditional, every collaboration (in place)."""
-    logp = block_conditional(block, states, tables, rows, layout)
-    choice = np.argmax(logp - np.log(-np.log(rng.uniform(size=logp.shape))), axis=1)
+    choice = _gumbel_choice(block_conditional(block, states, tables, rows, layout), rng)
     states[:, list(block)] = block_states(layout, block)[choice]
     return states
 
@@ -191,9 +199,7 @@ def gibbs_sweep(
 ) -> np.ndarray:
     """One systematic-scan sweep over every column, all collaborations at once (in place)."""
     for j in range(len(layout.nodes)):
-        logp = full_conditional(j, states, tables, rows, layout)
-        gumbel = -np.log(-np.log(rng.uniform(size=logp.shape)))
-        states[:, j] = np.argmax(logp + gumbel, axis=1)
+        states[:, j] = _gumbel_choice(full_conditional(j, states, tables, rows, layout), rng)
     return states
 
 
