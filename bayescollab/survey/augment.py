@@ -150,6 +150,11 @@ def block_states(layout: LatentLayout, block: tuple[int, ...]) -> np.ndarray:
     return grids.T.astype(np.int64)
 
 
+def block_touched(layout: LatentLayout, block: tuple[int, ...]) -> list[int]:
+    """The columns whose CPT entry changes with a block's joint state: its members and their children."""
+    return sorted(set(block) | {k for j in block for k, _ in layout.children[j]})
+
+
 def block_conditional(
     block: tuple[int, ...],
     states: np.ndarray,
@@ -163,7 +168,7 @@ def block_conditional(
     change with its state (the block's own CPTs and its children's), so only those are summed.
     """
     configs = block_states(layout, block)
-    touched = sorted(set(block) | {k for j in block for k, _ in layout.children[j]})
+    touched = block_touched(layout, block)
     work = states.copy()
     logit = np.zeros((states.shape[0], len(configs)))
     for s, config in enumerate(configs):

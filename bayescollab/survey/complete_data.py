@@ -19,7 +19,7 @@ from scipy.special import ndtri
 
 from bayescollab.elicit.cpt import SMOOTH_ABS, moderation_gain, pytensor_ops, threshold_scale
 from bayescollab.elicit.family import CPTFamily
-from bayescollab.survey.augment import LatentLayout, block_states
+from bayescollab.survey.augment import LatentLayout, block_states, block_touched
 
 #: stands for ±infinity among the thresholds (Φ of it is 0 or 1 with a zero gradient)
 _FAR = 1e3
@@ -136,17 +136,13 @@ def collapsible_blocks(layout: LatentLayout, max_joint: int = DEFAULT_MAX_JOINT)
     return tuple(sorted(blocks))
 
 
-def collapsible_columns(layout: LatentLayout, max_joint: int = DEFAULT_MAX_JOINT) -> tuple[int, ...]:
-    """Every column of :func:`collapsible_blocks`, sorted."""
-    return tuple(sorted(j for b in collapsible_blocks(layout, max_joint) for j in b))
-
-
 class GatheredFamily:
     """log P(states | θ) over the layout's non-root nodes, from the design rows the states pick.
 
     With ``collapsed`` blocks (see :func:`collapsible_blocks`) their states are summed out
     instead: the value is log P(every other column | θ), and the states given for the collapsed
-    columns are ignored. Each block contributes one term per (node it touches, joint state).
+    columns are ignored. Each block contributes one term per distinct CPT entry of each node it
+    touches (joint states that agree on that node's block columns share the term).
     """
 
     def __init__(self, family: CPTFamily, layout: LatentLayout, collapsed: Blocks = ()):
@@ -155,7 +151,7 @@ class GatheredFamily:
         hidden = {j for b in collapsed for j in b}
         configs = [block_states(layout, b) for b in collapsed]
         #: per block, the nodes whose CPT entry changes with its joint state (members, their children)
-        touched = [sorted(set(b) | {k for j in b for k, _ in layout.children[j]}) for b in collapsed]
+        touched = [block_touched(layout, b) for b in collapsed]
         owner = {k: q for q, ks in enumerate(touched) for k in ks}
         offsets = np.cumsum([0, *(len(c) for c in configs)])
         #: (block, joint state) segments: index into the flat segment axis, padded with -1
