@@ -46,6 +46,7 @@ from bayescollab.engine.exact import (
 )
 from bayescollab.engine.marginals import draw_marginals, operand_gradients, tape_entries
 from bayescollab.engine.spec import ContractionSpec
+from bayescollab.engine.underflow import floor_holds, floor_likelihoods
 from bayescollab.setting import Setting
 
 #: EVIDENCE_ZERO_ATOL (P(evidence) at or below it is impossible evidence) and
@@ -123,20 +124,30 @@ class CompiledQuery:
         cut = frozenset(self._do)
         reach = net.ancestors([*self.targets, *self._evidence, *self._virtual, *self._do, *self.vary], cut)
         self.needed = [n for n in net.order if n in reach and n not in self._do]
-        self._base: Contraction | None = None if self.vary else self._contraction(net)
+        # soft evidence floored against subnormal arithmetic (engine/underflow.py): plain runs
+        # use it when its bound holds on the computed mass; contract() and gradients do not
+        self._floored, self._slack = floor_likelihoods(self._virtual)
+        self._base: Contraction | None = None if self.vary else self._contraction(net, floored=True)
 
     def __repr__(self) -> str:
         vary = f", vary={list(self.vary)}" if self.vary else ""
         return f"CompiledQuery(P({', '.join(self.targets)} | {self.setting.describe()}){vary})"
 
     # ------------------------------------------------------------------ pieces
-    def _contraction(self, net: Network, extra: Arrays | None = None, targets: Sequence[str] | None = None):
+    def _contraction(
+        self,
+        net: Network,
+        extra: Arrays | None = None,
+        targets: Sequence[str] | None = None,
+        floored: bool = False,
+    ):
+        virtual = self._floored if floored and self._slack else self._virtual
         return build_contraction(
             net,
             self.targets if targets is None else targets,
             evidence=self._evidence,
             do=self._do,
-            virtual_evidence={**self._virtual, **(extra or {})},
+            virtual_evidence={**virtual, **(extra or {})},
         )
 
     def network(
@@ -219,16 +230,26 @@ class CompiledQuery:
                 do=self._do,
             )
         else:
-            c = self._base if net is self._net and self._base is not None else self._contraction(net)
-            if dtype is not None and dtype != np.float64:  # likelihood rows in the same precision
-                cast = [o.astype(dtype, copy=False) for o in c.operands]
-                c = Contraction(c.spec, cast, c.n_lead, c.clamped)
-            parts = []
-            for part in self._passes(c, net, dtype):
-                table, mass = run_contraction(net, part, self.targets)
-                parts.append(normalise(table, mass, self.setting.describe))
-            out = parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
+            base = self._base if net is self._net and self._base is not None else None
+            c = base if base is not None else self._contraction(net, floored=True)
+            out = self._normalised(c, net, dtype, floored=bool(self._slack))
+            if out is None:  # the floor's bound failed on this mass: run exact
+                out = self._normalised(self._contraction(net), net, dtype, floored=False)
         return out[0] if theta is not None and np.ndim(theta) == 1 else out
+
+    def _normalised(self, c: Contraction, net: Network, dtype: np.dtype | None, floored: bool) -> np.ndarray | None:
+        """The normalised table of ``c`` (in passes along the draws); None when ``floored`` and
+        the floor's bound does not hold on some pass's mass."""
+        if dtype is not None and dtype != np.float64:  # likelihood rows in the same precision
+            cast = [o.astype(dtype, copy=False) for o in c.operands]
+            c = Contraction(c.spec, cast, c.n_lead, c.clamped)
+        parts = []
+        for part in self._passes(c, net, dtype):
+            table, mass = run_contraction(net, part, self.targets)
+            if floored and not floor_holds(mass, self._slack):
+                return None
+            parts.append(normalise(table, mass, self.setting.describe))
+        return parts[0] if len(parts) == 1 else np.concatenate(parts, axis=0)
 
     def _passes(self, c: Contraction, net: Network, dtype: np.dtype | None) -> list[Contraction]:
         """``c`` split along the draw axis into passes of :func:`draws_per_pass` draws.
@@ -269,7 +290,9 @@ class CompiledQuery:
         functions); no error for impossible evidence (the mass is then 0).
         """
         net = self.network(theta, cpts)
-        c = self._base if net is self._net and self._base is not None else self._contraction(net)
+        # exact likelihoods, never the floored base: callers use P(y, e) and P(e) themselves
+        plain = net is self._net and self._base is not None and not self._slack
+        c = self._base if plain else self._contraction(net)
         table, mass = run_contraction(net, c, self.targets)
         if theta is not None and np.ndim(theta) == 1:
             return table[0], mass[0]

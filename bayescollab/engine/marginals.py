@@ -31,6 +31,7 @@ from bayescollab.engine.exact import (
 from bayescollab.engine.spec import pair as _pair
 from bayescollab.engine.spec import sum_out as _sum_out
 from bayescollab.engine.spec import walk_path
+from bayescollab.engine.underflow import floor_holds, floor_likelihoods
 from bayescollab.errors import ImpossibleEvidenceError
 
 __all__ = ["all_marginals", "draw_marginals", "one_pass_pays", "operand_gradients", "tape_entries"]
@@ -224,7 +225,19 @@ def all_marginals(
     evidence, do, virtual, clamped, free, factors, c = _one_pass(net, nodes, evidence, do, virtual_evidence)
     out: dict[str, np.ndarray] = {}
     if c.spec is not None:
-        z, grads = operand_gradients(c, wanted=range(c.spec.first_likelihood, len(c.operands)))
+        wanted = range(c.spec.first_likelihood, len(c.operands))
+        # soft evidence floored against subnormal arithmetic (engine/underflow.py); the
+        # bound is checked on the mass, and the pass runs again unfloored where it fails
+        floored, slack = floor_likelihoods(factors)
+        if slack:
+            fc = build_contraction(net, [], evidence=evidence, do=do, virtual_evidence=floored)
+            z, grads = operand_gradients(fc, wanted=wanted)
+            if floor_holds(z, slack):
+                factors = floored
+            else:
+                z, grads = operand_gradients(c, wanted=wanted)
+        else:
+            z, grads = operand_gradients(c, wanted=wanted)
         if z <= EVIDENCE_ZERO_ATOL:
             raise ImpossibleEvidenceError(
                 f"the evidence has probability {z:.3g} under the model, so the posterior is undefined "

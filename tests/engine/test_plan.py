@@ -6,6 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bayescollab.engine.plan import Plan, PlanStore, plan_cost, search_plan, verify_plan
 from bayescollab.engine.spec import execute_path
@@ -100,3 +102,31 @@ def test_failed_write_leaves_no_temporary_file(tmp_path: Path) -> None:
     (folder / f"{store.key(EXPR, SHAPES)}.json").mkdir()  # the target is a folder: rename fails
     store.save(EXPR, SHAPES, true_plan([(0, 1), (0, 1)]))
     assert not list(folder.glob("*.tmp"))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.data())
+def test_the_cost_count_is_opt_einsums(data) -> None:
+    """``plan_cost`` counts a path as ``opt_einsum.contract_path`` does, on random expressions
+    and random complete paths (it replaces that call when a stored plan is verified)."""
+    import opt_einsum
+
+    letters = "abcdefgh"
+    sizes = {c: data.draw(st.integers(1, 4)) for c in letters}
+    n_ops = data.draw(st.integers(1, 7))
+    terms = [
+        "".join(data.draw(st.lists(st.sampled_from(letters), min_size=0, max_size=4, unique=True)))
+        for _ in range(n_ops)
+    ]
+    used = sorted(set("".join(terms)))
+    output = "".join(data.draw(st.lists(st.sampled_from(used), unique=True))) if used else ""
+    expr = ",".join(terms) + "->" + output
+    shapes = [tuple(sizes[c] for c in t) for t in terms]
+    path, alive = [], n_ops
+    while alive > 1 or not path:
+        width = 1 if alive == 1 else data.draw(st.integers(1, 2))
+        step = tuple(data.draw(st.lists(st.integers(0, alive - 1), min_size=width, max_size=width, unique=True)))
+        path.append(step)
+        alive -= width - 1
+    _, info = opt_einsum.contract_path(expr, *shapes, optimize=path, shapes=True)
+    assert plan_cost(expr, shapes, path) == (float(info.opt_cost), int(info.largest_intermediate))
