@@ -237,7 +237,9 @@ class CompiledQuery:
                 out = self._normalised(self._contraction(net), net, dtype, floored=False)
         return out[0] if theta is not None and np.ndim(theta) == 1 else out
 
-    def _normalised(self, c: Contraction, net: Network, dtype: np.dtype | None, floored: bool) -> np.ndarray | None:
+    def _normalised(
+        self, c: Contraction, net: Network, dtype: np.dtype | None, floored: bool
+    ) -> np.ndarray | None:
         """The normalised table of ``c`` (in passes along the draws); None when ``floored`` and
         the floor's bound does not hold on some pass's mass."""
         if dtype is not None and dtype != np.float64:  # likelihood rows in the same precision

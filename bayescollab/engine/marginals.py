@@ -17,10 +17,12 @@ marginal with its own single query and with pgmpy.
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import NamedTuple
 
 import numpy as np
 
+from bayescollab.engine.batch import _blas_threads, worker_count
 from bayescollab.engine.exact import (
     EVIDENCE_ZERO_ATOL,
     Contraction,
@@ -41,6 +43,9 @@ __all__ = ["all_marginals", "draw_marginals", "one_pass_pays", "operand_gradient
 ONE_PASS_MAX_INTERMEDIATE = 32_000_000
 #: forward plus reverse pass, in forward-pass units (measured 2.5-3 on the packaged model)
 ONE_PASS_FACTOR = 3.0
+#: a reverse step's two sides run on two threads from this many gradient entries on (below
+#: it the thread hand-off costs more than the products)
+PARALLEL_SIDES_MIN_ENTRIES = 100_000
 
 
 def _factors(net: Network, free: Sequence[str], virtual: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
@@ -155,31 +160,55 @@ class _Tape:
         arr, idx = _pair(self.arrays[i], self.labels[i], self.arrays[j], self.labels[j], keep, self.size)
         return self.add(arr, idx, "pair", (i, j))
 
-    def backward(self, out: int) -> list[np.ndarray | None]:
-        """dZ/d(array) for every array on the tape, Z being the scalar array ``out``."""
+    def backward(self, out: int, workers: int = 1) -> list[np.ndarray | None]:
+        """dZ/d(array) for every operand on the tape, Z being the scalar array ``out``.
+
+        An intermediate and its gradient are dropped as soon as the step that made it is done
+        (no earlier step reads them), so the pass holds less memory: on this machine a cold
+        process pays for every fresh page. With ``workers`` > 1 the two sides of a large step
+        (independent products) run on two threads; numpy's ``matmul`` and copies release the GIL.
+        """
         grads: list[np.ndarray | None] = [None] * len(self.arrays)
         grads[out] = np.ones_like(self.arrays[out])
+        n_inputs = len(self.arrays) - len(self.steps)
 
         def accumulate(k: int, g: np.ndarray) -> None:
             grads[k] = g if grads[k] is None else grads[k] + g
 
-        for kind, inputs, result in reversed(self.steps):
-            g, gi = grads[result], self.labels[result]
-            if g is None:
-                continue
-            if kind == "sum":
-                (a,) = inputs
-                if self.wanted[a]:
-                    accumulate(a, _expand(g, gi, self.labels[a], self.arrays[a].shape))
-                continue
-            a, b = inputs
-            for mine, other in ((a, b), (b, a)):
-                if not self.wanted[mine]:
-                    continue
-                mi, oi = self.labels[mine], self.labels[other]
-                reach = {c for c in mi if c in gi or c in oi}
-                part, pi = _pair(g, gi, self.arrays[other], oi, reach, self.size)
-                accumulate(mine, _expand(part, pi, mi, self.arrays[mine].shape))
+        def side(g: np.ndarray, gi: str, mine: int, other: int) -> np.ndarray:
+            mi, oi = self.labels[mine], self.labels[other]
+            reach = {c for c in mi if c in gi or c in oi}
+            part, pi = _pair(g, gi, self.arrays[other], oi, reach, self.size)
+            return _expand(part, pi, mi, self.arrays[mine].shape)
+
+        pool = ThreadPoolExecutor(max_workers=2) if workers > 1 else None
+        try:
+            with _blas_threads(1 if pool is not None else None):
+                for kind, inputs, result in reversed(self.steps):
+                    g, gi = grads[result], self.labels[result]
+                    if result >= n_inputs and result != out:  # nothing earlier reads them
+                        grads[result] = None
+                    if g is None:
+                        continue
+                    if kind == "sum":
+                        (a,) = inputs
+                        if self.wanted[a]:
+                            accumulate(a, _expand(g, gi, self.labels[a], self.arrays[a].shape))
+                        continue
+                    a, b = inputs
+                    sides = [(m, o) for m, o in ((a, b), (b, a)) if self.wanted[m]]
+                    if pool is not None and len(sides) == 2 and g.size >= PARALLEL_SIDES_MIN_ENTRIES:
+                        futures = [pool.submit(side, g, gi, m, o) for m, o in sides]
+                        parts = [f.result() for f in futures]
+                    else:
+                        parts = [side(g, gi, m, o) for m, o in sides]
+                    for (mine, _), part in zip(sides, parts, strict=True):
+                        accumulate(mine, part)
+                    if result >= n_inputs and result != out:
+                        self.arrays[result] = None  # type: ignore[call-overload]
+        finally:
+            if pool is not None:
+                pool.shutdown()
         return grads
 
 
@@ -201,7 +230,7 @@ def operand_gradients(
         range(len(c.operands)), lambda h: tape.labels[h], "", c.spec.plan.path, tape.sum_out, tape.pair
     )
     z = float(tape.arrays[k])
-    return z, tape.backward(k)[: len(c.operands)]
+    return z, tape.backward(k, workers=min(2, worker_count()))[: len(c.operands)]
 
 
 def all_marginals(

@@ -125,7 +125,8 @@ def test_the_cost_count_is_opt_einsums(data) -> None:
     path, alive = [], n_ops
     while alive > 1 or not path:
         width = 1 if alive == 1 else data.draw(st.integers(1, 2))
-        step = tuple(data.draw(st.lists(st.integers(0, alive - 1), min_size=width, max_size=width, unique=True)))
+        positions = st.lists(st.integers(0, alive - 1), min_size=width, max_size=width, unique=True)
+        step = tuple(data.draw(positions))
         path.append(step)
         alive -= width - 1
     _, info = opt_einsum.contract_path(expr, *shapes, optimize=path, shapes=True)
