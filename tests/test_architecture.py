@@ -18,7 +18,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "bayescollab"
 
 #: lowest first; a module may import its own layer or a lower one (docs/architecture.md)
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "_paths", "_random", "_version", "_validate", "_output", "_cache_files"),
+    "base": ("errors", "_paths", "_random", "_version", "_validate", "_output", "_cache_files", "allocator"),
     "theory": ("theory",),
     "elicit": ("elicit",),
     "engine": ("engine",),

@@ -11,15 +11,16 @@ import sys
 
 import typer
 
+from bayescollab.allocator import tune_allocator
 from bayescollab.cli import model_commands, report_commands, survey_commands  # noqa: F401  (registers the commands)
-from bayescollab.cli._allocator import tune_allocator
 from bayescollab.cli._app import app
 
 __all__ = ["app", "main"]
 
 
 def main() -> None:
-    """Console-script entry point (the process is ours: memory settings of :mod:`._allocator`)."""
+    """Console-script entry point; the process is ours, so it takes the memory settings of
+    :mod:`bayescollab.allocator`."""
     try:
         tune_allocator()
     except ValueError as err:
