@@ -285,9 +285,19 @@ def main() -> None:
     parser.add_argument("--save", action="store_true", help="write benchmarks/results/speed.json")
     parser.add_argument("--skip-cold", action="store_true")
     parser.add_argument("--skip-bnlearn", action="store_true")
+    parser.add_argument(
+        "--allocator",
+        choices=("default", "tuned"),
+        default="tuned",
+        help="tuned: this process takes the console script's memory settings (bayescollab.allocator)",
+    )
     args = parser.parse_args()
     q = args.quick
-    report: dict[str, Any] = {"cpu_count": os.cpu_count(), "load_start": load()}
+    report: dict[str, Any] = {"cpu_count": os.cpu_count(), "load_start": load(), "allocator": args.allocator}
+    if args.allocator == "tuned":
+        from bayescollab.allocator import tune_allocator
+
+        report["allocator_applied"] = tune_allocator()
     model = bc.load_model()
     peak = report["dgemm_gflops"] = dgemm()
     say(f"dgemm: {peak['float64']:.1f} GFLOP/s float64, {peak['float32']:.1f} float32 (load {load():.1f})")
