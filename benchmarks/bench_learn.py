@@ -344,8 +344,12 @@ def main() -> None:
     parser.add_argument("--agrum-cases", type=int, default=5)
     parser.add_argument("--recovery-seeds", type=int, default=5)
     parser.add_argument("--recovery-draws", type=int, default=500)
-    parser.add_argument("--recovery-items", choices=("reduced", "all"), default="reduced",
-                        help="all: the whole instrument (calibration of the augmented sampler)")
+    parser.add_argument(
+        "--recovery-items",
+        choices=("reduced", "all"),
+        default="reduced",
+        help="all: the whole instrument (calibration of the augmented sampler)",
+    )
     parser.add_argument("--recovery-log", default="", help="append each finished replication (JSON lines)")
     parser.add_argument("--recovery-seed-start", type=int, default=1, help="first recovery seed")
     parser.add_argument("--recovery-sampler", default="auto", choices=("auto", "exact", "augmented"))
@@ -353,8 +357,12 @@ def main() -> None:
     parser.add_argument("--scaling", default="", help="augmented: collaboration counts, e.g. 10,50,200")
     parser.add_argument("--scaling-draws", type=int, default=1000, help="draws (= tune) for the other sizes")
     parser.add_argument("--sweeps", type=int, default=None, help="Gibbs sweeps per draw")
-    parser.add_argument("--collapse", type=int, default=None,
-                        help="largest joint state count of a collapsed block (augmented; 0 = none)")
+    parser.add_argument(
+        "--collapse",
+        type=int,
+        default=None,
+        help="largest joint state count of a collapsed block (augmented; 0 = none)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no sampler progress bars")
     parser.add_argument("--save", action="store_true", help=f"write {RESULTS}")
     args = parser.parse_args()
