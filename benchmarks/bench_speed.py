@@ -227,6 +227,8 @@ def draws(model: bc.Model, n_draws: int, peak: dict[str, float]) -> dict[str, An
 def draws_many_targets(model: bc.Model, n_draws: int) -> dict[str, Any] | None:
     """``Model.query_marginals_draws`` as assess and the report use it: the first collaboration of
     the shipped pilot survey as soft evidence, every reported node a target, float32."""
+    if not hasattr(model, "query_marginals_draws"):  # a "before" run: no such call yet
+        return None
     from bayescollab._paths import models_dir
     from bayescollab.survey.assess import collaboration_evidence, prior_discrimination, reported_nodes
     from bayescollab.survey.ingest import read_survey
@@ -240,8 +242,6 @@ def draws_many_targets(model: bc.Model, n_draws: int) -> dict[str, Any] | None:
     evidence = collaboration_evidence(frame, instrument, discrimination)
     nodes = reported_nodes(model, list(evidence))
     theta = model.sample_theta(n_draws, seed=3)
-    if not hasattr(model, "query_marginals_draws"):  # a "before" run: no such call yet
-        return None
     model.query_marginals_draws(nodes, theta[:2], virtual_evidence=evidence, dtype=np.float32)  # plans
     wall, cpu = time.perf_counter(), time.process_time()
     model.query_marginals_draws(nodes, theta, virtual_evidence=evidence, dtype=np.float32)
